@@ -1,0 +1,1 @@
+"""ESWI pipeline: Dagster code location."""

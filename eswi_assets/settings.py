@@ -1,0 +1,74 @@
+"""One typed view of the environment: which profile runs and where every service lives.
+
+Everything that differs between a laptop and production is read here, from ``ESWI_*``
+environment variables, so no asset ever branches on the environment itself. Secrets are not
+fields: resources read them through ``dg.EnvVar`` so they never appear in config or logs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class Profile(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the code location, the CLI helpers and the tests."""
+
+    model_config = SettingsConfigDict(env_prefix="ESWI_", env_nested_delimiter="__", frozen=True)
+
+    profile: Profile = Profile.LOCAL
+    data_dir: Path = Field(
+        default=Path(".eswi"),
+        description="Embedded stores (DuckDB, models, feedback) live here in the local profile.",
+    )
+    timezone: str = "Asia/Taipei"
+    partitions_start: str = Field(default="2026-11-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    # crawl
+    crawl_sources: Path = PACKAGE_DIR / "crawl" / "sources" / "demo.yaml"
+    chromium_path: Path = Path("/usr/bin/chromium")
+    chromedriver_path: Path = Path("/usr/bin/chromedriver")
+    browser_pool_size: int = Field(default=2, ge=1, le=16)
+    browser_pages_per_driver: int = Field(
+        default=50, ge=1, description="Recycle a driver after this many pages to bound leaks."
+    )
+    demo_site_port: int = Field(default=8765, ge=1, le=65535)
+
+    # clean
+    min_body_chars: int = Field(default=40, ge=0)
+    max_body_chars: int = Field(default=20_000, ge=1)
+    min_cjk_share: float = Field(default=0.5, ge=0, le=1)
+    near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+
+    # production endpoints (secrets are read by resources through dg.EnvVar)
+    elasticsearch_url: str = "http://127.0.0.1:9200"
+    s3_bucket: str = "eswi-models"
+    s3_prefix: str = "models"
+    s3_endpoint_url: str | None = None
+    doccano_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)
+        return value
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.data_dir / "eswi.duckdb"
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile is Profile.PRODUCTION
