@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,13 +43,28 @@ class Settings(BaseSettings):
     browser_pages_per_driver: int = Field(
         default=50, ge=1, description="Recycle a driver after this many pages to bound leaks."
     )
-    demo_site_port: int = Field(default=8765, ge=1, le=65535)
 
     # clean
     min_body_chars: int = Field(default=40, ge=0)
     max_body_chars: int = Field(default=20_000, ge=1)
     min_cjk_share: float = Field(default=0.5, ge=0, le=1)
     near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+
+    # label and train
+    target_sentiment: Literal["positive", "negative"] = "positive"
+    base_model: str | None = Field(
+        default=None,
+        description="Hugging Face id or local directory; None builds a tiny GPT-2 from config.",
+    )
+    gpu_pool: str = "gpu"
+    gpu_node_selector: dict[str, str] = Field(
+        default_factory=lambda: {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}
+    )
+    gpu_tolerations: list[dict[str, str]] = Field(
+        default_factory=lambda: [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        ]
+    )
 
     # production endpoints (secrets are read by resources through dg.EnvVar)
     elasticsearch_url: str = "http://127.0.0.1:9200"
@@ -68,6 +84,14 @@ class Settings(BaseSettings):
     @property
     def duckdb_path(self) -> Path:
         return self.data_dir / "eswi.duckdb"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def feedback_db_path(self) -> Path:
+        return self.data_dir / "feedback.sqlite"
 
     @property
     def is_production(self) -> bool:
