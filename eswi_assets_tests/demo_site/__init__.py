@@ -1,0 +1,1 @@
+"""Tests of the demo website generator and server."""
