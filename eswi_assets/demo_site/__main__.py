@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import threading
 from pathlib import Path
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     manifest = _ensure_built(args)
     print(f"{len(manifest.pages)} article pages in {args.dir}", flush=True)
     if args.command == "serve":
+        # Stop cleanly on Ctrl-C and on a process manager's SIGTERM, even when started in the
+        # background (where a shell leaves SIGINT ignored).
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop_signal, signal.default_int_handler)
         with serve(args.dir, host=args.host, port=args.port) as site:
             print(f"serving {site.base_url}/ (Ctrl-C stops)", flush=True)
             with contextlib.suppress(KeyboardInterrupt):

@@ -52,7 +52,8 @@ class PageSpec:
     planted_pii: tuple[tuple[str, str], ...]  # (kind, exact string in body)
     lookalikes: tuple[str, ...]  # PII-looking strings in body that are not PII
     near_duplicate_of: str | None
-    links: tuple[str, ...]  # hrefs on the page, in order
+    links: tuple[str, ...]  # hrefs on the page: home, related articles, its listing page
+    delay_ms: int = 0  # js_delayed: the article appears this long after DOMContentLoaded
 
 
 @dataclass(frozen=True)
@@ -182,10 +183,8 @@ def _near_duplicate(rng: random.Random, base: _Draft, base_index: int) -> _Draft
     """The same body with one short sentence reworded or a few characters changed."""
     protected = [p.value for p in (*base.pii, *base.lookalikes)]
     paragraphs = list(base.paragraphs)
-    original = "\n".join(paragraphs)
-    if not (rng.random() < 0.5 and _edit_sentence(rng, paragraphs, protected)) or (
-        jaccard_3gram(original, "\n".join(paragraphs)) < 0.85
-    ):
+    reworded = rng.random() < 0.5 and _edit_sentence(rng, paragraphs, protected)
+    if not reworded or jaccard_3gram("\n".join(base.paragraphs), "\n".join(paragraphs)) < 0.85:
         paragraphs = list(base.paragraphs)
         _edit_chars(rng, paragraphs, protected)
     title = base.title + rng.choice(("（轉載）", "（更新）", ""))
@@ -211,25 +210,21 @@ def _write(root: Path, path: str, text: str) -> None:
     target.write_text(text, encoding="utf-8")
 
 
-def _private_pages(rng: random.Random, pool: list[str]) -> list[tuple[str, list[str]]]:
-    pages = []
-    for n in range(1, N_PRIVATE + 1):
-        member = [plant_pii(rng, kind, adjacent=False).sentence + "。" for kind in PII_KINDS]
-        pages.append(
-            (f"{DISALLOWED_PREFIX}member-{n:02d}.html", [to_traditional(pool.pop()), *member])
-        )
-    return pages
-
-
-def build_site(out_dir: Path, *, n_pages: int = 240, seed: int = 7) -> SiteManifest:
-    """Generate the site under out_dir (replacing an earlier build) and return its manifest."""
-    if n_pages < 12:
-        raise ValueError("n_pages must be at least 12 so every kind of page appears")
-    rng = random.Random(seed)
-    pools: dict[Sentiment, list[str]] = {
-        s: rng.sample(simplified_reviews(s), len(simplified_reviews(s)))
-        for s in ("positive", "negative")
+def _private_pages(rng: random.Random, pool: list[str]) -> dict[str, list[str]]:
+    """Member pages full of PII behind robots.txt: a polite crawler must never request them."""
+    return {
+        f"{DISALLOWED_PREFIX}member-{n:02d}.html": [
+            to_traditional(pool.pop()),
+            *(plant_pii(rng, kind, adjacent=False).sentence + "。" for kind in PII_KINDS),
+        ]
+        for n in range(1, N_PRIVATE + 1)
     }
+
+
+def _plan_articles(
+    rng: random.Random, n_pages: int, pools: dict[Sentiment, list[str]]
+) -> tuple[PageSpec, ...]:
+    """Draw bodies, plant PII and look-alikes, add near-duplicates, then number and link pages."""
     n_dups = n_pages // 12
     drafts = [
         _draw_body(rng, s, pools[s])
@@ -243,51 +238,48 @@ def build_site(out_dir: Path, *, n_pages: int = 240, seed: int = 7) -> SiteManif
     order = sorted(range(n_pages), key=slots.__getitem__)
     js = rng.sample(order, n_pages // 3)
     delayed = set(js[: len(js) // 2])
-    render = [
-        "js_delayed" if i in delayed else "js" if i in js else "static" for i in range(n_pages)
-    ]
-    delays = [rng.randint(300, 1500) if r == "js_delayed" else 0 for r in render]
-    listing_of = {i: _listing_path(rank) for rank, i in enumerate(order)}
-    related = [rng.sample([j for j in order if j != i], rng.randint(3, 5)) for i in range(n_pages)]
-
-    pages = tuple(
-        PageSpec(
-            path=paths[i],
-            title=drafts[i].title,
-            summary=drafts[i].summary,
-            body="\n".join(drafts[i].paragraphs),
-            render=render[i],
-            sentiment=drafts[i].sentiment,
-            planted_pii=tuple((p.kind, p.value) for p in drafts[i].pii),
-            lookalikes=tuple(p.value for p in drafts[i].lookalikes),
-            near_duplicate_of=None if drafts[i].near_of is None else paths[drafts[i].near_of],
-            links=("/", *(paths[j] for j in related[i]), listing_of[i]),
+    pages = []
+    for rank, i in enumerate(order):
+        draft = drafts[i]
+        related = rng.sample([j for j in order if j != i], rng.randint(3, 5))
+        pages.append(
+            PageSpec(
+                path=paths[i],
+                title=draft.title,
+                summary=draft.summary,
+                body="\n".join(draft.paragraphs),
+                render="js_delayed" if i in delayed else "js" if i in js else "static",
+                sentiment=draft.sentiment,
+                planted_pii=tuple((p.kind, p.value) for p in draft.pii),
+                lookalikes=tuple(p.value for p in draft.lookalikes),
+                near_duplicate_of=None if draft.near_of is None else paths[draft.near_of],
+                links=("/", *(paths[j] for j in related), _listing_path(rank)),
+                delay_ms=rng.randint(300, 1500) if i in delayed else 0,
+            )
         )
-        for i in order
-    )
-    private = _private_pages(rng, pools["positive"])
-    manifest = SiteManifest(out_dir, pages, DISALLOWED_PREFIX, tuple(p for p, _ in private))
+    return tuple(pages)
 
-    _prepare_dir(out_dir)
-    for i in order:
-        _write(
-            out_dir,
-            paths[i],
-            render_template(
-                "article.html",
-                title=drafts[i].title,
-                summary=drafts[i].summary,
-                paragraphs=drafts[i].paragraphs,
-                render=render[i],
-                delay_ms=delays[i],
-                related=[{"path": paths[j], "title": drafts[j].title} for j in related[i]],
-                listing=listing_of[i],
-            ),
+
+def _write_site(manifest: SiteManifest, private: dict[str, list[str]]) -> None:
+    root, pages = manifest.root, manifest.pages
+    titles = {page.path: page.title for page in pages}
+    for page in pages:
+        related = [{"path": link, "title": titles[link]} for link in page.links if link in titles]
+        html = render_template(
+            "article.html",
+            title=page.title,
+            summary=page.summary,
+            paragraphs=page.body.split("\n"),
+            render=page.render,
+            delay_ms=page.delay_ms,
+            related=related,
+            listing=page.links[-1],
         )
-    listings = [_listing_path(rank) for rank in range(0, n_pages, PER_LISTING)]
+        _write(root, page.path, html)
+    listings = [_listing_path(rank) for rank in range(0, len(pages), PER_LISTING)]
     for k, listing in enumerate(listings):
         _write(
-            out_dir,
+            root,
             listing,
             render_template(
                 "listing.html",
@@ -298,25 +290,34 @@ def build_site(out_dir: Path, *, n_pages: int = 240, seed: int = 7) -> SiteManif
                 next=listings[k + 1] if k + 1 < len(listings) else None,
             ),
         )
-    for path, paragraphs in private:
-        title = "會員資料（請勿公開）"
-        _write(
-            out_dir,
-            path,
-            render_template("private.html", title=title, summary="", paragraphs=paragraphs),
-        )
-    _write(
-        out_dir,
-        "/index.html",
-        render_template(
-            "index.html",
-            title="讀者心得站",
-            summary="收錄讀者對書籍、商品與旅館的心得評論。",
-            latest=pages[:10],
-            listings=listings,
-            private=manifest.private_paths,
-        ),
+    for path, paragraphs in private.items():
+        html = render_template("private.html", title="會員資料", summary="", paragraphs=paragraphs)
+        _write(root, path, html)
+    index = render_template(
+        "index.html",
+        title="讀者心得站",
+        summary="收錄讀者對書籍、商品與旅館的心得評論。",
+        latest=pages[:10],
+        listings=listings,
+        private=manifest.private_paths,
     )
-    _write(out_dir, "/robots.txt", f"User-agent: *\nDisallow: {DISALLOWED_PREFIX}\n")
-    _write(out_dir, "/manifest.json", manifest.to_json())
+    _write(root, "/index.html", index)
+    _write(root, "/robots.txt", f"User-agent: *\nDisallow: {manifest.disallowed_prefix}\n")
+    _write(root, "/manifest.json", manifest.to_json())
+
+
+def build_site(out_dir: Path, *, n_pages: int = 240, seed: int = 7) -> SiteManifest:
+    """Generate the site under out_dir (replacing an earlier build) and return its manifest."""
+    if n_pages < 12:
+        raise ValueError("n_pages must be at least 12 so every kind of page appears")
+    rng = random.Random(seed)
+    pools: dict[Sentiment, list[str]] = {
+        s: rng.sample(simplified_reviews(s), len(simplified_reviews(s)))
+        for s in ("positive", "negative")
+    }
+    pages = _plan_articles(rng, n_pages, pools)
+    private = _private_pages(rng, pools["positive"])
+    manifest = SiteManifest(Path(out_dir), pages, DISALLOWED_PREFIX, tuple(private))
+    _prepare_dir(manifest.root)
+    _write_site(manifest, private)
     return manifest

@@ -80,9 +80,17 @@ def _index() -> Reply:
     return _bytes(200, HTML, page.encode("utf-8"))
 
 
+def _number(query: dict[str, list[str]], name: str, default: float) -> float:
+    """A query parameter as a number; a malformed one falls back to the default."""
+    try:
+        return float(query[name][0])
+    except (KeyError, ValueError):
+        return default
+
+
 def _slow(query: dict[str, list[str]]) -> Reply:
-    seconds = min(float(query.get("seconds", ["5"])[0]), MAX_SLEEP_S)
-    time.sleep(max(seconds, 0.0))
+    seconds = min(max(_number(query, "seconds", 5.0), 0.0), MAX_SLEEP_S)
+    time.sleep(seconds)
     return _html("很慢的網頁", [f"這個網頁等了 {seconds:g} 秒才回應。"])
 
 
@@ -92,7 +100,7 @@ def _status(code: int) -> Reply:
 
 
 def _flaky(key: str, query: dict[str, list[str]], attempt: Callable[[str], int]) -> Reply:
-    if attempt(key) <= int(query.get("fail", ["2"])[0]):
+    if attempt(key) <= _number(query, "fail", 2):
         return _status(500)
     page = render(
         "article.html",

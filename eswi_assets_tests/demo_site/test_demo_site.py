@@ -11,6 +11,7 @@ import httpx
 import lxml.html
 import pytest
 
+from eswi_assets.demo_site.__main__ import main
 from eswi_assets.demo_site.generate import PageSpec, SiteManifest, build_site
 from eswi_assets.demo_site.server import DemoSite, serve
 from eswi_assets.demo_site.tw_id import is_valid_tw_id
@@ -73,7 +74,8 @@ def test_about_a_third_of_pages_need_javascript_and_half_of_those_wait(manifest)
     for page in manifest.pages:
         html = _html(manifest, page)
         if page.render == "js_delayed":
-            assert re.search(r"setTimeout\(render, \d{3,4}\)", html)
+            assert 300 <= page.delay_ms <= 1500
+            assert f"setTimeout(render, {page.delay_ms})" in html
         if page.render != "static":
             assert '<div id="content"></div>' in html and "<article>" not in html
 
@@ -248,3 +250,9 @@ def test_rebuild_refuses_to_wipe_a_directory_it_did_not_write(tmp_path):
     with pytest.raises(FileExistsError):
         build_site(tmp_path, n_pages=24)
     assert (tmp_path / "notes.txt").exists()
+
+
+def test_cli_build_writes_a_site_with_the_requested_page_count(tmp_path, capsys):
+    main(["build", "--dir", str(tmp_path / "cli"), "--pages", "24", "--seed", "3"])
+    assert len(SiteManifest.load(tmp_path / "cli").pages) == 24
+    assert "24 article pages" in capsys.readouterr().out
