@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -97,6 +98,7 @@ class HttpFetcher:
         backoff_max_s: float = 8.0,
         retry_after_cap_s: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.user_agent = user_agent
         self.client = httpx.Client(
@@ -108,6 +110,7 @@ class HttpFetcher:
             initial=backoff_initial_s, max=backoff_max_s, jitter=backoff_initial_s
         )
         self._retry_after_cap_s = retry_after_cap_s
+        self._sleep = sleep
 
     def __enter__(self) -> HttpFetcher:
         return self
@@ -151,6 +154,7 @@ class HttpFetcher:
             wait=self._wait,
             retry=tenacity.retry_if_exception_type((RetryableStatus, *TRANSIENT_ERRORS)),
             reraise=True,
+            sleep=self._sleep,
         )
         try:
             answer = retrying(attempt)
