@@ -215,7 +215,7 @@ class BrowserPool:
         except TimeoutException:
             return "", "page load timeout"
         try:
-            WebDriverWait(browser, wait_timeout_s, poll_frequency=0.1).until(
+            WebDriverWait(browser, wait_timeout_s, poll_frequency=0.05).until(
                 lambda b: b.execute_script(_HAS_TEXT, wait_for)
             )
         except TimeoutException:
