@@ -33,7 +33,11 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 def to_traditional(text: str) -> str:
-    """Simplified (or mixed) Chinese -> Traditional with Taiwan phrasing (软件 -> 軟體)."""
+    """Simplified Chinese -> Traditional with Taiwan phrasing (软件 -> 軟體).
+
+    For Simplified input only: on Traditional text the phrase tables change correct characters
+    (傢伙 -> 傢夥), so callers convert what `detect_language` calls `zh-Hans`.
+    """
     return _converter("s2twp").convert(text)
 
 

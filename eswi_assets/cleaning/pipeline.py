@@ -1,9 +1,12 @@
 """`raw_pages` rows -> `cleaned_corpus` rows: the order of the cleaning steps and the bookkeeping.
 
-Extract -> Traditional Chinese -> redact PII -> quality rules -> de-duplicate. Redaction comes
-before the quality rules so that length is measured on what is stored, and before de-duplication
-so pages that differ only in a phone number count as duplicates. Every page that does not become
-a document gets a row in `dropped` saying at which stage and why: nothing is dropped silently.
+Extract -> Traditional Chinese -> redact PII -> quality rules -> de-duplicate.
+
+Only pages written in Simplified Chinese are converted: OpenCC's s2twp is not idempotent on
+Traditional text and would corrupt correct characters (傢伙 -> 傢夥). Redaction comes before the
+quality rules so that length is measured on what is stored, and before de-duplication so pages
+that differ only in a phone number count as duplicates. Every page that does not become a
+document gets a row in `dropped` saying at which stage and why: nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -122,10 +125,11 @@ def clean_page(
     extracted = extract_document(html, url)
     if isinstance(extracted, ExtractionFailure):
         return Dropped(EXTRACT, extracted.reason)
-    title, summary, body = (
-        redact(to_traditional(text))
-        for text in (extracted.title or fallback_title, extracted.summary, extracted.body)
-    )
+    source_language = detect_language(extracted.body)
+    texts = (extracted.title or fallback_title, extracted.summary, extracted.body)
+    if source_language == "zh-Hans":
+        texts = tuple(map(to_traditional, texts))
+    title, summary, body = map(redact, texts)
     problem = rules.problem(body.text)
     if problem:
         return Dropped(QUALITY, problem)
@@ -135,7 +139,7 @@ def clean_page(
         summary=summary.text,
         body=body.text,
         language=detect_language(body.text),
-        source_language=detect_language(extracted.body),
+        source_language=source_language,
         redactions={kind: counts[kind] for kind in PII_KINDS},
     )
 

@@ -29,11 +29,21 @@ def test_body_leaves_out_navigation_footer_and_scripts() -> None:
         assert chrome not in doc.body
 
 
-def test_summary_falls_back_to_the_first_paragraph_without_a_description() -> None:
+def test_summary_falls_back_to_the_lead_paragraph_without_a_description() -> None:
     doc = extract_document(article_page("標題", None, PARAGRAPHS), URL)
+    assert doc == ExtractedDoc(title="標題", summary=PARAGRAPHS[0], body="\n".join(PARAGRAPHS))
+
+
+def test_lead_paragraph_stays_in_the_body_when_the_description_repeats_it() -> None:
+    doc = extract_document(article_page("標題", PARAGRAPHS[0], PARAGRAPHS), URL)
     assert isinstance(doc, ExtractedDoc)
-    assert doc.summary == PARAGRAPHS[0]
-    assert doc.body == PARAGRAPHS[1]
+    assert doc.body == "\n".join(PARAGRAPHS)
+
+
+def test_heading_and_summary_copies_after_a_short_article_are_dropped() -> None:
+    short = "東西不錯，物流很快，包裝完整，下次還會再買。"
+    doc = extract_document(article_page("短評", "簡短摘要", [short]), URL)
+    assert doc == ExtractedDoc(title="短評", summary="簡短摘要", body=short)
 
 
 @pytest.mark.parametrize(

@@ -138,6 +138,19 @@ def test_simplified_pages_are_stored_in_traditional_chinese(cleaned) -> None:
     assert set(cleaned.corpus["language"]) == {"zh-Hant"}
 
 
+def test_traditional_pages_are_stored_as_written() -> None:
+    paragraphs = [
+        "這個小傢伙很可愛，每天都跟著我到處跑，朋友看了也都很喜歡牠，真是一隻好狗。",
+        "網絡上的照片都是牠。",
+    ]
+    result = clean_pages(
+        raw_frame([raw_row(BASE + "1.html", article_page("小傢伙", "我家的狗", paragraphs))]),
+        CleaningSettings(),
+    )
+    assert list(result.corpus["body"]) == ["\n".join(paragraphs)]
+    assert result.summary.converted_from_simplified == 0
+
+
 def test_document_fields_are_filled_as_the_table_says(cleaned) -> None:
     first = cleaned.corpus.iloc[0]
     canonical = BASE + "1.html"  # the fragment is not part of the document's identity
