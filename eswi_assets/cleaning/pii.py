@@ -141,7 +141,7 @@ def luhn_valid(digits: str) -> bool:
 def _tw_ids(text: str) -> Iterator[Span]:
     for m in _TW_ID.finditer(text):
         old_format = m.group()[1].isalpha()
-        if old_format and _INVOICE_CONTEXT.search(text, 0, m.start()):
+        if old_format and _INVOICE_CONTEXT.search(text, max(0, m.start() - 8), m.start()):
             continue
         if is_valid_tw_id(m.group()):
             yield Span(m.start(), m.end(), "tw_id")

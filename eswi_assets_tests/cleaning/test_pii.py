@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from eswi_assets.cleaning.pii import PII_KINDS, is_valid_tw_id, luhn_valid, pii_residue, redact
+from eswi_assets.demo_site import pii_samples
 
 REDACTED = [
     # Taiwan IDs: national, resident new format (8/9), resident old format (A-D), odd writing
@@ -104,3 +107,17 @@ def test_luhn_accepts_real_test_card_numbers_only() -> None:
     assert luhn_valid("4111111111111111")
     assert luhn_valid("378282246310005")
     assert not luhn_valid("4111111111111112")
+
+
+def test_everything_the_demo_site_plants_is_redacted_and_its_lookalikes_kept() -> None:
+    rng = random.Random(11)
+    for i in range(300):
+        kind = pii_samples.PII_KINDS[i % len(pii_samples.PII_KINDS)]
+        planted = pii_samples.plant_pii(rng, kind, adjacent=i % 2 == 1)
+        result = redact(planted.sentence)
+        assert planted.value not in result.text, planted.sentence
+        assert result.total == 1, planted.sentence
+    for i in range(300):
+        kind = pii_samples.LOOKALIKE_KINDS[i % len(pii_samples.LOOKALIKE_KINDS)]
+        lookalike = pii_samples.plant_lookalike(rng, kind)
+        assert redact(lookalike.sentence).text == lookalike.sentence
