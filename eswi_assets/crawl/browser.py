@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import urllib3.exceptions
@@ -103,7 +103,7 @@ class RenderResult:
 @dataclass
 class _Slot:
     driver: ChromiumDriver | None = None
-    spent: bool = field(default=False)
+    spent: bool = False
 
 
 class BrowserPool:
