@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-# doccano refuses a request with an unknown or deleted token with one of these details.
-_TOKEN_REJECTED = {"Invalid token.", "Authentication credentials were not provided."}
 # Errors after which the server cannot have acted on the request, so even a POST may be repeated.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _IDEMPOTENT = {"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -243,9 +241,14 @@ class DoccanoApi:
 
 
 def _token_rejected(response: httpx.Response) -> bool:
-    if response.status_code not in (401, 403):
+    """doccano answers an unknown or deleted token with 403 "Invalid token." (401 is kept for a
+    doccano configured with token authentication first)."""
+    if response.status_code == 401:
+        return True
+    if response.status_code != 403:
         return False
     try:
-        return response.json().get("detail") in _TOKEN_REJECTED
+        body = response.json()
     except ValueError:
         return False
+    return isinstance(body, dict) and body.get("detail") == "Invalid token."

@@ -101,7 +101,7 @@ class DoccanoResource(LabelingResource):
     username: str = "admin"
     password: str = Field(description='Pass dg.EnvVar("ESWI_DOCCANO_PASSWORD"), never a literal.')
     project_name: str = "eswi-sentiment"
-    labels: list[str] = Field(default_factory=lambda: list(LABELS))
+    labels: list[str] = Field(default=list(LABELS), description="Category types to ensure.")
     concurrency: int = Field(default=8, ge=1, le=64, description="Requests in flight at once.")
     page_size: int = Field(default=1000, ge=1)
     timeout_s: float = 30.0
@@ -166,9 +166,8 @@ class DoccanoResource(LabelingResource):
             return {_example_sentence_id(e) for e in api.examples(project_id)}
 
     def push(self, sentences: pd.DataFrame) -> PushReport:
-        texts = sentences["text"].fillna("").astype(str).str.strip()
-        empty = int((texts == "").sum())
-        wanted = sentences.assign(text=texts)[texts != ""].drop_duplicates("sentence_id")
+        blank = sentences["text"].fillna("").astype(str).str.strip() == ""
+        wanted = sentences[~blank].drop_duplicates("sentence_id")
         with self._session() as (api, project_id, _):
             known = {_example_sentence_id(e) for e in api.examples(project_id)}
             new = wanted[~wanted["sentence_id"].isin(known)]
@@ -179,7 +178,9 @@ class DoccanoResource(LabelingResource):
 
             _parallel(create, _records(new), self.concurrency)
         already_there = len(wanted) - len(new)
-        return PushReport(pushed=len(new), already_there=already_there, empty_skipped=empty)
+        return PushReport(
+            pushed=len(new), already_there=already_there, empty_skipped=int(blank.sum())
+        )
 
     def pull_confirmed(self) -> pd.DataFrame:
         with self._session() as (api, project_id, label_names):

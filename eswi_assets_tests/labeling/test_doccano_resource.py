@@ -141,3 +141,26 @@ def test_the_marker_changes_only_when_the_confirmed_set_changes(doccano, project
 
     annotator.confirm(project_id, ids[1])
     assert labeling.latest_confirmed_marker() not in (None, first)
+
+
+def test_an_existing_exclusive_project_is_switched_to_collaborative_multi_label(
+    doccano, project_name
+):
+    """Exclusive mode in a collaborative project would let each label delete everyone else's."""
+    created = doccano.admin.call(
+        "POST",
+        "/v1/projects",
+        json={
+            "name": project_name,
+            "description": "made by hand",
+            "project_type": "DocumentClassification",
+            "resourcetype": "TextClassificationProject",
+            "single_class_classification": True,
+        },
+    )
+    doccano.resource(project_name).push(sentences())
+    project = doccano.admin.call("GET", f"/v1/projects/{created['id']}")
+    assert (project["collaborative_annotation"], project["single_class_classification"]) == (
+        True,
+        False,
+    )
