@@ -5,13 +5,16 @@ from __future__ import annotations
 import dagster as dg
 
 from eswi_assets.assets.corpus import build_corpus_assets
+from eswi_assets.assets.labels import labeled_sentiment
 from eswi_assets.profiles import build_resources
+from eswi_assets.sensors.annotations import doccano_annotations_sensor
 from eswi_assets.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*build_corpus_assets(settings)],
+        assets=[*build_corpus_assets(settings), labeled_sentiment],
+        sensors=[doccano_annotations_sensor],
         resources=build_resources(settings),
     )
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import dagster as dg
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from eswi_assets.resources.browser import ChromiumResource
 from eswi_assets.resources.crawl_sources import CrawlSourcesResource
+from eswi_assets.resources.doccano import DoccanoResource, SeedOnlyLabels
 from eswi_assets.settings import Settings
 
 
@@ -30,8 +32,19 @@ def build_resources(settings: Settings) -> dict[str, Any]:
 
 def _local(settings: Settings) -> dict[str, Any]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return {"io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi")}
+    return {
+        "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
+        "labeling": SeedOnlyLabels(),
+    }
 
 
 def _production(settings: Settings) -> dict[str, Any]:
-    return _local(settings)
+    return {
+        "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
+        "labeling": DoccanoResource(
+            url=settings.doccano_url,
+            username=settings.doccano_username,
+            password=dg.EnvVar("ESWI_DOCCANO_PASSWORD"),
+            project_name=settings.doccano_project,
+        ),
+    }

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     s3_prefix: str = "models"
     s3_endpoint_url: str | None = None
     doccano_url: str = "http://127.0.0.1:8000"
+    doccano_username: str = "admin"
+    doccano_project: str = "eswi-sentiment"
 
     @field_validator("timezone")
     @classmethod
@@ -83,7 +85,7 @@ class Settings(BaseSettings):
 
     @property
     def duckdb_path(self) -> Path:
-        return self.data_dir / "eswi.duckdb"
+        return self.data_dir / "pipeline.duckdb"
 
     @property
     def models_dir(self) -> Path:

@@ -9,7 +9,7 @@ mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/local/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
-assets="${ESWI_ASSETS:-raw_pages,cleaned_corpus}"
+assets="${ESWI_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
 
 uv run python -m eswi_assets.demo_site serve --dir .eswi/demo_site --port 8765 &
 site_pid=$!

@@ -5,8 +5,6 @@ materialize --partition-range` works); each date is still crawled and cleaned on
 range gives exactly the rows that date-by-date runs would.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import dagster as dg
