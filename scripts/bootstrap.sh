@@ -34,6 +34,7 @@ fi
 uv sync --frozen
 
 if $want_test; then
-  [ -x scripts/doccano/install.sh ] && bash scripts/doccano/install.sh
-  [ -x scripts/elasticsearch/install.sh ] && bash scripts/elasticsearch/install.sh
+  for installer in scripts/doccano/install.sh scripts/elasticsearch/install.sh; do
+    if [ -f "$installer" ]; then bash "$installer"; fi
+  done
 fi
