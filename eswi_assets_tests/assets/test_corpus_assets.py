@@ -100,3 +100,19 @@ def test_whole_site_crawl_keeps_rendered_text_and_removes_every_planted_pii_item
 
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["pii_residue"] is True
+
+
+def test_malformed_source_config_fails_the_run_and_keeps_the_stored_partition(
+    site: DemoSite, tmp_path: Path
+):
+    sources = write_sources(tmp_path / "sources.yaml", site.base_url, max_pages=5)
+    settings = Settings(data_dir=tmp_path / "data", crawl_sources=sources)
+    assert materialize(settings, partition_key="2026-11-07").success
+    stored = table(settings, "raw_pages")
+
+    sources.write_text("sources:\n  - name: demo\n    max_pages: -3\n")
+    result = materialize(settings, partition_key="2026-11-07", raise_on_error=False)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].event_specific_data.error
+    assert "max_pages" in str(failure.to_string())
+    pd.testing.assert_frame_equal(table(settings, "raw_pages"), stored)
