@@ -6,7 +6,9 @@ import dagster as dg
 
 from eswi_assets.assets.corpus import build_corpus_assets
 from eswi_assets.assets.labels import labeled_sentiment
+from eswi_assets.jobs import crawl_job
 from eswi_assets.profiles import build_resources
+from eswi_assets.schedules import build_crawl_schedule
 from eswi_assets.sensors.annotations import doccano_annotations_sensor
 from eswi_assets.settings import Settings
 
@@ -14,6 +16,8 @@ from eswi_assets.settings import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*build_corpus_assets(settings), labeled_sentiment],
+        jobs=[crawl_job],
+        schedules=[build_crawl_schedule(settings)],
         sensors=[doccano_annotations_sensor],
         resources=build_resources(settings),
     )

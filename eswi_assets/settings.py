@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     partitions_start: str = Field(default="2026-11-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
 
     # crawl
+    crawl_cron: str = Field(default="0 2 * * *", description="When the crawl runs, local time.")
     crawl_sources: Path = PACKAGE_DIR / "crawl" / "sources" / "demo.yaml"
     chromium_path: Path = Path("/usr/bin/chromium")
     chromedriver_path: Path = Path("/usr/bin/chromedriver")
@@ -74,6 +75,15 @@ class Settings(BaseSettings):
     doccano_url: str = "http://127.0.0.1:8000"
     doccano_username: str = "admin"
     doccano_project: str = "eswi-sentiment"
+
+    @field_validator("crawl_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        from dagster._utils.schedules import is_valid_cron_string
+
+        if not is_valid_cron_string(value):
+            raise ValueError(f"ESWI_CRAWL_CRON={value!r} is not a valid cron expression")
+        return value
 
     @field_validator("timezone")
     @classmethod
