@@ -1,0 +1,170 @@
+"""Training data: prompt/completion pairs from the corpus and preference pairs for the reward model.
+
+Splits hash a stable id (doc_id, sentence_id, prompt), never a row position, so a document stays
+on the same side when the corpus grows or is read in another order, and the SFT, reward and PPO
+steps agree on which documents are held out without passing lists around.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Split = Literal["sft", "ppo", "eval"]
+
+# Share of documents per split: "eval" is held out from every training step (SFT eval loss,
+# before/after reward of PPO), "ppo" gives PPO prompts the SFT model never trained on.
+EVAL_FRACTION = 0.15
+PPO_FRACTION = 0.25
+
+PROMPT_TEMPLATE = "標題：{title}\n摘要：{summary}\n內文：\n"
+SENTIMENTS = ("positive", "negative", "neutral")
+PAIR_COLUMNS = ["prompt", "chosen", "rejected", "source", "split"]
+
+
+class TrainingDataError(ValueError):
+    """The inputs cannot make a usable training set; the message names the input and the cause."""
+
+
+def format_prompt(title: str, summary: str = "") -> str:
+    """The one prompt format shared by training and serving (title + summary -> body)."""
+    return PROMPT_TEMPLATE.format(title=title.strip(), summary=summary.strip())
+
+
+def hash_fraction(key: str) -> float:
+    """A stable number in [0, 1) for `key`."""
+    return int.from_bytes(hashlib.sha1(key.encode()).digest()[:8], "big") / 2**64
+
+
+def split_of(key: str) -> Split:
+    fraction = hash_fraction(key)
+    if fraction < EVAL_FRACTION:
+        return "eval"
+    return "ppo" if fraction < EVAL_FRACTION + PPO_FRACTION else "sft"
+
+
+def held_out(key: str) -> bool:
+    """Held-out half of the reward model's pairs (a separate cut from the document splits)."""
+    return hash_fraction(f"reward:{key}") < EVAL_FRACTION
+
+
+def corpus_examples(corpus: pd.DataFrame) -> pd.DataFrame:
+    """One row per usable document: doc_id, prompt, completion (the body), split."""
+    if corpus.empty:
+        raise TrainingDataError("cleaned_corpus is empty: crawl and clean at least one partition")
+    docs = corpus.drop_duplicates("doc_id").sort_values("doc_id")
+    docs = docs[docs["body"].fillna("").str.strip().str.len() > 0]
+    if docs.empty:
+        raise TrainingDataError("cleaned_corpus has no document with a non-empty body")
+    examples = pd.DataFrame(
+        {
+            "doc_id": docs["doc_id"],
+            "prompt": [
+                format_prompt(t, s)
+                for t, s in zip(docs["title"].fillna(""), docs["summary"].fillna(""), strict=True)
+            ],
+            "completion": docs["body"].str.strip(),
+            "split": docs["doc_id"].map(split_of),
+        }
+    ).reset_index(drop=True)
+    for split in ("sft", "eval"):
+        if not (examples["split"] == split).any():
+            raise TrainingDataError(
+                f"cleaned_corpus has {len(examples)} documents and none falls in the {split!r} "
+                "split; SFT needs more documents"
+            )
+    return examples
+
+
+def label_pairs(
+    labels: pd.DataFrame, target: str, max_pairs: int, seed: int, min_pairs: int = 8
+) -> pd.DataFrame:
+    """(chosen, rejected) pairs: a sentence of the target sentiment over one of another sentiment.
+
+    Sentences are split into train/held-out before pairing, so held-out accuracy is measured on
+    sentences the reward model never saw; each side pairs its texts round-robin after a seeded
+    shuffle, so every sentence is used and the result is reproducible.
+    """
+    if target not in SENTIMENTS:
+        raise TrainingDataError(f"target sentiment {target!r} is not one of {SENTIMENTS}")
+    usable = labels[labels["label"].isin(SENTIMENTS) & labels["text"].fillna("").str.strip().ne("")]
+    usable = usable.drop_duplicates("sentence_id").sort_values("sentence_id")
+    counts = usable["label"].value_counts()
+    n_target, n_other = int(counts.get(target, 0)), int(len(usable) - counts.get(target, 0))
+    if min(n_target, n_other) < 2:
+        raise TrainingDataError(
+            f"labeled_sentiment has {n_target} {target} and {n_other} other sentences; "
+            "the reward model needs at least 2 of each"
+        )
+    rng = np.random.default_rng(seed)
+    frames = []
+    for split, part in usable.groupby(usable["sentence_id"].map(held_out), sort=True):
+        chosen = part.loc[part["label"] == target, "text"].to_numpy()
+        rejected = part.loc[part["label"] != target, "text"].to_numpy()
+        if len(chosen) == 0 or len(rejected) == 0:
+            continue
+        rng.shuffle(chosen)
+        rng.shuffle(rejected)
+        n = max(len(chosen), len(rejected))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "prompt": "",
+                    "chosen": np.resize(chosen, n),
+                    "rejected": np.resize(rejected, n),
+                    "source": "labels",
+                    "split": "eval" if split else "train",
+                }
+            )
+        )
+    pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PAIR_COLUMNS)
+    train = pairs[pairs["split"] == "train"]
+    if len(train) < min_pairs:
+        raise TrainingDataError(
+            f"labeled_sentiment gives {len(train)} training pairs; at least {min_pairs} are needed"
+        )
+    held = pairs[pairs["split"] == "eval"]
+    return pd.concat([train.head(max_pairs), held.head(max(1, max_pairs // 4))], ignore_index=True)
+
+
+def feedback_pairs(feedback: pd.DataFrame, max_pairs_per_prompt: int = 10) -> pd.DataFrame:
+    """For one prompt, a higher-rated response chosen over a lower-rated one; ties dropped.
+
+    A response rated several times counts once, with its mean rating, so one enthusiastic user
+    cannot turn a single generation into many pairs.
+    """
+    if feedback.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    rated = feedback.groupby(["prompt", "response"], as_index=False, sort=True)["rating"].mean()
+    rows = []
+    for prompt, group in rated.groupby("prompt", sort=True):
+        ranked = group.sort_values(["rating", "response"], ascending=[False, True])
+        pairs = [
+            (better, worse)
+            for better, worse in itertools.combinations(ranked.itertuples(index=False), 2)
+            if better.rating > worse.rating
+        ]
+        split = "eval" if held_out(prompt) else "train"
+        rows += [
+            {
+                "prompt": prompt,
+                "chosen": better.response,
+                "rejected": worse.response,
+                "source": "feedback",
+                "split": split,
+            }
+            for better, worse in pairs[:max_pairs_per_prompt]
+        ]
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
+
+
+# Fixed prompts whose samples every SFT and PPO version shows, so versions compare like for like.
+SAMPLE_PROMPTS = [
+    format_prompt("社區長照據點開幕", "長輩在據點共餐、上課，志工分享服務心得。"),
+    format_prompt("飯店住宿心得", "這次入住市區飯店，談房間、早餐與服務。"),
+    format_prompt("新書閱讀筆記", "讀完這本書之後的一些想法。"),
+]

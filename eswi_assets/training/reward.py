@@ -1,0 +1,207 @@
+"""Reward model: a scalar sentiment scorer on the policy's own backbone and tokenizer (TRL reward).
+
+TRL's PPO feeds the policy's token ids straight into the reward model's `score` head, so the
+reward model must share the policy's tokenizer; starting it from the SFT weights (as InstructGPT
+does) guarantees that and gives it a language model to build on.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+from pydantic import Field
+from transformers import (
+    AutoModelForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    TrainerCallback,
+)
+from trl import RewardConfig, RewardTrainer
+from trl.experimental.utils import get_reward
+
+from eswi_assets.training.checkpoints import last_checkpoint
+from eswi_assets.training.device import Hardware, detect_hardware
+from eswi_assets.training.guards import StopOnNonFiniteLoss
+
+# Fixed minimal pairs (same topic, opposite sentiment) whose scores must fall in the right order
+# after every training run: a flipped label (or a flipped sign somewhere) has silently broken
+# reward models before, and such a flip turns every pair around.
+PROBE_PAIRS = [
+    (
+        "服務很好，房間乾淨又舒適，非常滿意，下次還會再來。",
+        "服務很差，房間又髒又吵，非常失望，再也不會來了。",
+    ),
+    (
+        "這本書寫得真好，內容精彩，值得推薦給朋友。",
+        "這本書寫得很爛，內容空洞，浪費錢，不推薦。",
+    ),
+    (
+        "品質很好，用了很久都沒問題，客服態度親切，推薦。",
+        "品質太差了，用兩天就壞了，客服態度惡劣，不推薦。",
+    ),
+]
+
+
+class RewardParams(dg.Config):
+    """Launchpad-editable reward-model hyperparameters; they map onto TRL's `RewardConfig`."""
+
+    epochs: float = Field(default=6.0, gt=0)
+    batch_size: int = Field(default=16, ge=1)
+    learning_rate: float = Field(default=1e-3, gt=0)
+    max_length: int = Field(default=128, ge=8, description="Tokens per scored text (with EOS).")
+    max_label_pairs: int = Field(default=2000, ge=8)
+    save_steps: int = Field(default=200, ge=1)
+    seed: int = 42
+
+    def trl_config(self, output_dir: Path, hardware: Hardware) -> RewardConfig:
+        return RewardConfig(
+            output_dir=str(output_dir),
+            num_train_epochs=self.epochs,
+            per_device_train_batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            warmup_steps=0.05,
+            max_length=self.max_length,
+            seed=self.seed,
+            data_seed=self.seed,
+            logging_steps=5,
+            logging_nan_inf_filter=False,
+            save_strategy="steps",
+            save_steps=self.save_steps,
+            save_total_limit=1,
+            gradient_checkpointing=False,
+            report_to="none",
+            disable_tqdm=True,
+            **hardware.trainer_args(),
+        )
+
+
+@dataclass
+class RewardResult:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    metrics: dict[str, float]
+    history: list[dict] = field(default_factory=list)
+    probes: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def reward_model_from(policy: PreTrainedModel) -> PreTrainedModel:
+    """A one-output sequence classifier with the policy's architecture and backbone weights."""
+    config = copy.deepcopy(policy.config)
+    config.num_labels = 1
+    config.architectures = None
+    model = AutoModelForSequenceClassification.from_config(config)
+    backbone = getattr(model, model.base_model_prefix)
+    backbone.load_state_dict(getattr(policy, policy.base_model_prefix).state_dict())
+    model.config.pad_token_id = policy.config.pad_token_id
+    return model
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, text: str, max_length: int) -> list[int]:
+    """Token ids cut to fit, always ending in EOS: the position the reward is read from."""
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"][: max_length - 1]
+    return [*ids, tokenizer.eos_token_id]
+
+
+def pair_dataset(pairs: pd.DataFrame, tokenizer: PreTrainedTokenizerBase, max_length: int):
+    """Pre-tokenized pairs, so TRL neither drops long texts nor adds a second EOS."""
+    return Dataset.from_dict(
+        {
+            "chosen_ids": [
+                encode(tokenizer, p + c, max_length)
+                for p, c in zip(pairs["prompt"], pairs["chosen"], strict=True)
+            ],
+            "rejected_ids": [
+                encode(tokenizer, p + r, max_length)
+                for p, r in zip(pairs["prompt"], pairs["rejected"], strict=True)
+            ],
+        }
+    )
+
+
+@torch.no_grad()
+def score(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int = 512,
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Rewards the way TRL's PPO reads them (`get_reward`: score head at the last real token)."""
+    model.eval()
+    scores = []
+    for start in range(0, len(texts), batch_size):
+        ids = [encode(tokenizer, t, max_length) for t in texts[start : start + batch_size]]
+        width = max(len(i) for i in ids)
+        batch = torch.tensor(
+            [i + [tokenizer.pad_token_id] * (width - len(i)) for i in ids], device=model.device
+        )
+        _, rewards, _ = get_reward(model, batch, tokenizer.pad_token_id, 0)
+        scores.append(rewards.float().cpu().numpy())
+    return np.concatenate(scores) if scores else np.zeros(0)
+
+
+def pair_metrics(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, pairs: pd.DataFrame, max_length: int
+) -> dict[str, float]:
+    """Held-out pairwise accuracy and mean margin, per source of pairs."""
+    metrics = {}
+    for source, part in pairs.groupby("source", sort=True):
+        chosen = score(model, tokenizer, (part["prompt"] + part["chosen"]).tolist(), max_length)
+        rejected = score(model, tokenizer, (part["prompt"] + part["rejected"]).tolist(), max_length)
+        metrics[f"{source}_accuracy"] = float(np.mean(chosen > rejected))
+        metrics[f"{source}_margin"] = float(np.mean(chosen - rejected))
+        metrics[f"{source}_eval_pairs"] = float(len(part))
+    return metrics
+
+
+def probe_scores(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: str
+) -> pd.DataFrame:
+    """One row per probe pair: the target-sentiment text should outscore the other one."""
+    positive, negative = zip(*PROBE_PAIRS, strict=True)
+    preferred, other = (positive, negative) if target == "positive" else (negative, positive)
+    probes = pd.DataFrame({"preferred": preferred, "other": other})
+    probes["preferred_reward"] = score(model, tokenizer, list(preferred))
+    probes["other_reward"] = score(model, tokenizer, list(other))
+    probes["in_order"] = probes["preferred_reward"] > probes["other_reward"]
+    return probes
+
+
+def train_reward(
+    pairs: pd.DataFrame,
+    policy: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    target: str,
+    params: RewardParams,
+    output_dir: Path,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> RewardResult:
+    """Train on the pairs' "train" split; report held-out accuracy per source and the probes."""
+    train, held_out = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "eval"]
+    trainer = RewardTrainer(
+        model=reward_model_from(policy),
+        args=params.trl_config(output_dir, detect_hardware()),
+        train_dataset=pair_dataset(train, tokenizer, params.max_length).shuffle(seed=params.seed),
+        processing_class=tokenizer,
+        callbacks=[StopOnNonFiniteLoss("reward_model"), *callbacks],
+    )
+    trainer.train(resume_from_checkpoint=last_checkpoint(output_dir))
+    model = trainer.model
+    probes = probe_scores(model, tokenizer, target)
+    metrics = {
+        **pair_metrics(model, tokenizer, held_out, params.max_length),
+        "train_pairs": float(len(train)),
+        "probe_order_ok": float(probes["in_order"].all()),
+        "probe_gap": float((probes["preferred_reward"] - probes["other_reward"]).mean()),
+    }
+    for source, count in train["source"].value_counts().items():
+        metrics[f"{source}_train_pairs"] = float(count)
+    return RewardResult(model, tokenizer, metrics, trainer.state.log_history, probes)
