@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 
@@ -21,7 +20,3 @@ def crawl_date_partitions(settings: Settings) -> dg.DailyPartitionsDefinition:
 
 def partition_day(partition_key: str) -> dt.date:
     return dt.date.fromisoformat(partition_key)
-
-
-def today_in(settings: Settings) -> dt.date:
-    return dt.datetime.now(ZoneInfo(settings.timezone)).date()

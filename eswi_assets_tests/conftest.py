@@ -20,16 +20,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO_ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    """Screenshots and reports a person may want to look at after a run."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
-
 
 @pytest.fixture(scope="session")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> SiteManifest:
