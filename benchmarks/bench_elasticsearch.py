@@ -115,9 +115,10 @@ def main() -> None:
             best_size = max(direct, key=direct.get)
 
             def io_manager(chunk_size: int) -> ElasticsearchIOManager:
-                return ElasticsearchIOManager(
-                    url=url, index_prefix=fresh_prefix(), chunk_size=chunk_size
-                )
+                """With its index already created, as the direct baseline's is."""
+                prefix = fresh_prefix()
+                ensure_index(es, IndexTemplate.load("cleaned_corpus"), prefix)
+                return ElasticsearchIOManager(url=url, index_prefix=prefix, chunk_size=chunk_size)
 
             def output_context() -> dg.OutputContext:
                 return dg.build_output_context(

@@ -97,8 +97,26 @@ class ElasticsearchNode:
             for path in self.workdir.rglob("*"):
                 shutil.chown(path, RUN_AS_USER, RUN_AS_USER)
 
+    def _runnable_home(self) -> Path:
+        """The home, or a copy in the workdir when the run user cannot read it (a checkout
+        under /root, say)."""
+        if os.geteuid() != 0:
+            return self.home
+        launcher, options = (
+            self.home / "bin" / "elasticsearch",
+            self.home / "config" / "jvm.options",
+        )
+        probe = ["test", "-x", str(launcher), "-a", "-r", str(options)]
+        if subprocess.run(probe, user=RUN_AS_USER, check=False).returncode == 0:
+            return self.home
+        copy = self.workdir / "home"
+        if not copy.exists():
+            shutil.copytree(self.home, copy, symlinks=True)
+        return copy
+
     def start(self, timeout: float = 180) -> ElasticsearchNode:
         """Starts the node and returns once the cluster is at least yellow."""
+        home = self._runnable_home()
         self._configure()
         env = os.environ | {
             "ES_JAVA_HOME": str(java_home()),
@@ -110,7 +128,7 @@ class ElasticsearchNode:
         with self.log_file.open("ab") as log:
             # A session of its own: the launcher JVM starts the server JVM, stop() ends both.
             self.process = subprocess.Popen(
-                [str(self.home / "bin" / "elasticsearch")],
+                [str(home / "bin" / "elasticsearch")],
                 env=env,
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,

@@ -43,7 +43,7 @@ trap 'rm -rf "$work"' EXIT
 
 if [ ! -x "$home/bin/elasticsearch" ]; then
   echo "install.sh: fetching $artifact" >&2
-  mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+  mvn -q -B -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact="$artifact" -DoutputDirectory="$work" >&2
   mkdir -p "$vendor"
   rm -rf "$home.partial"
