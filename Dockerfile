@@ -19,6 +19,7 @@ COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev --no-install-project
 COPY eswi_assets ./eswi_assets
 COPY workspace.yaml ./
+COPY deploy/elasticsearch ./deploy/elasticsearch
 RUN --mount=type=cache,target=/root/.cache/uv uv sync --frozen --no-dev \
  && mkdir -p /data && chown eswi:eswi /data
 
