@@ -1,19 +1,30 @@
 """The one place that maps a profile (local embedded stores or production services) to resources.
 
 Assets name resource keys only; which store stands behind a key is decided here, from Settings.
+Secrets (API keys, passwords, the feedback salt) are `dg.EnvVar`s, so they never enter run
+config, the UI or logs.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from eswi_assets.resources.browser import ChromiumResource
 from eswi_assets.resources.crawl_sources import CrawlSourcesResource
 from eswi_assets.resources.doccano import DoccanoResource, SeedOnlyLabels
+from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
+from eswi_assets.resources.feedback_store import SqliteFeedbackStore
+from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
+from eswi_assets.resources.model_store import LocalModelStore, S3ModelStore
 from eswi_assets.settings import Settings
+
+ES_API_KEY = "ESWI_ELASTICSEARCH_API_KEY"
+FEEDBACK_SALT = "ESWI_FEEDBACK_SALT"
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
@@ -30,21 +41,43 @@ def build_resources(settings: Settings) -> dict[str, Any]:
     return shared | profile
 
 
+def _optional_secret(name: str) -> dg.EnvVar | None:
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
 def _local(settings: Settings) -> dict[str, Any]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
         "labeling": SeedOnlyLabels(),
+        "model_store": LocalModelStore(base_dir=str(settings.models_dir)),
+        "feedback_store": SqliteFeedbackStore(
+            path=str(settings.feedback_db_path), salt=_optional_secret(FEEDBACK_SALT)
+        ),
     }
 
 
 def _production(settings: Settings) -> dict[str, Any]:
+    api_key = _optional_secret(ES_API_KEY)
     return {
-        "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
+        "io_manager": ElasticsearchIOManager(
+            url=settings.elasticsearch_url, api_key=api_key, index_prefix=settings.es_index_prefix
+        ),
         "labeling": DoccanoResource(
             url=settings.doccano_url,
             username=settings.doccano_username,
             password=dg.EnvVar("ESWI_DOCCANO_PASSWORD"),
             project_name=settings.doccano_project,
+        ),
+        "model_store": S3ModelStore(
+            s3=S3Resource(endpoint_url=settings.s3_endpoint_url),
+            bucket=settings.s3_bucket,
+            prefix=settings.s3_prefix,
+        ),
+        "feedback_store": ElasticsearchFeedbackStore(
+            url=settings.elasticsearch_url,
+            api_key=api_key,
+            index_prefix=settings.es_index_prefix,
+            salt=dg.EnvVar(FEEDBACK_SALT),
         ),
     }

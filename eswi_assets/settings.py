@@ -67,8 +67,26 @@ class Settings(BaseSettings):
         ]
     )
 
+    # automation: retrain when this much new data has arrived since the last training run
+    retrain_min_new_documents: int = Field(default=200, ge=1)
+    retrain_min_new_labels: int = Field(default=100, ge=1)
+    retrain_min_new_ratings: int = Field(default=50, ge=1)
+    sensor_interval_seconds: int = Field(default=60, ge=5)
+
+    # Kubernetes (production): each training step is a pod from this image
+    k8s_executor: bool | None = Field(
+        default=None, description="Run steps as Kubernetes jobs; default: on in production."
+    )
+    k8s_image: str | None = Field(
+        default=None, description="Step-pod image; None reuses the run worker's image."
+    )
+    k8s_namespace: str = "eswi"
+    k8s_env_secrets: list[str] = Field(default_factory=lambda: ["eswi-secrets"])
+    k8s_max_concurrent_steps: int = Field(default=4, ge=1)
+
     # production endpoints (secrets are read by resources through dg.EnvVar)
     elasticsearch_url: str = "http://127.0.0.1:9200"
+    es_index_prefix: str = Field(default="eswi-", description="Aliases are <prefix><asset>.")
     s3_bucket: str = "eswi-models"
     s3_prefix: str = "models"
     s3_endpoint_url: str | None = None
@@ -108,3 +126,7 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.profile is Profile.PRODUCTION
+
+    @property
+    def uses_k8s_executor(self) -> bool:
+        return self.is_production if self.k8s_executor is None else self.k8s_executor

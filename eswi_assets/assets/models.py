@@ -1,4 +1,4 @@
-"""The model half: `sft_model` -> `reward_model` -> `ppo_model`, and the external `user_feedback`.
+"""The model half: `sft_model` -> `reward_model` -> `ppo_model`.
 
 Each asset gathers its inputs, calls one training function from `eswi_assets.training`, and
 returns a `ModelArtifact` that the `model_store` IO manager saves per run. Training steps carry
@@ -20,6 +20,7 @@ from eswi_assets.checks.model_checks import (
     ppo_guard,
     reward_direction,
 )
+from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.resources.gpu import gpu_op_tags
 from eswi_assets.resources.model_store import ModelArtifact, ModelStore, StoredModel
@@ -34,7 +35,6 @@ from eswi_assets.training.sft import SftParams, TrainingResult, train_sft
 OWNERS = ["team:ml-engineering"]
 MODEL_KINDS = {"pytorch", "transformers"}
 SFT_MODEL = "sft_model"
-USER_FEEDBACK = "user_feedback"
 ALL_PARTITIONS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 
 
@@ -111,7 +111,7 @@ def ppo_metadata(result: PpoResult) -> dict[str, dg.MetadataValue]:
     }
 
 
-def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition | dg.AssetSpec]:
+def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """The model assets, with GPU scheduling and the base model taken from `settings`."""
     target = settings.target_sentiment
     base_name = settings.base_model or "tiny GPT-2 built from GPT2Config (byte-level BPE)"
@@ -123,15 +123,6 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition | dg.Asse
         "op_tags": gpu_op_tags(settings),
         "pool": settings.gpu_pool,
     }
-
-    user_feedback = dg.AssetSpec(
-        USER_FEEDBACK,
-        group_name="models",
-        owners=OWNERS,
-        kinds={"elasticsearch" if settings.is_production else "sqlite"},
-        description="End users' ratings (1-5) of generated texts, written by the serving app "
-        "(HTTP API and LINE) into the feedback store; user ids only as salted hashes.",
-    )
 
     @dg.asset(ins={"cleaned_corpus": ALL_PARTITIONS}, **training)
     def sft_model(
@@ -176,7 +167,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition | dg.Asse
 
     @dg.asset(
         ins={"labeled_sentiment": dg.AssetIn(), "sft_model": dg.AssetIn()},
-        deps=[user_feedback],
+        deps=[USER_FEEDBACK],
         check_specs=model_check_specs(REWARD_MODEL),
         **training,
     )
@@ -293,4 +284,4 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition | dg.Asse
         yield dg.Output(artifact, metadata=ppo_metadata(result))
         yield check
 
-    return [user_feedback, sft_model, reward_model, ppo_model]
+    return [sft_model, reward_model, ppo_model]

@@ -14,7 +14,10 @@ Re-sending an identical row is a no-op (it keeps its `seq`).
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
+import os
+import secrets
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -110,10 +113,20 @@ def hash_user_id(user_id: str, salt: str) -> str:
 class FeedbackStore(dg.ConfigurableResource, abc.ABC):
     """The feedback-store interface. Backends implement the four `_`-free abstract methods."""
 
-    salt: str = Field(description="Secret salt for user-id hashes; set it with dg.EnvVar.")
+    salt: str | None = Field(
+        default=None, description="Secret salt for user-id hashes; set it with dg.EnvVar."
+    )
 
     def hash_user(self, user_id: str) -> str:
-        return hash_user_id(user_id, self.salt)
+        return hash_user_id(user_id, self.secret_salt())
+
+    def secret_salt(self) -> str:
+        """The configured salt; backends without a safe place for a generated one need it set."""
+        if not self.salt:
+            raise ValueError(
+                f"{type(self).__name__} needs a salt for user-id hashes: set ESWI_FEEDBACK_SALT"
+            )
+        return self.salt
 
     def upsert(self, feedback: Iterable[Feedback]) -> int:
         """Store ratings idempotently by `feedback_id`; returns the count of new or changed rows."""
@@ -196,6 +209,22 @@ class SqliteFeedbackStore(FeedbackStore):
     """The embedded default: one SQLite file, safe for a web server and Dagster to share (WAL)."""
 
     path: str = Field(description="SQLite file; created with its table on first use.")
+
+    def secret_salt(self) -> str:
+        """Without a configured salt, one is generated next to the database (mode 0600), so an
+        embedded installation hashes user ids from the start and no salt sits in config."""
+        if self.salt:
+            return self.salt
+        salt_file = Path(f"{self.path}.salt")
+        if not salt_file.exists():
+            salt_file.parent.mkdir(parents=True, exist_ok=True)
+            draft = salt_file.with_name(f"{salt_file.name}.{secrets.token_hex(4)}")
+            draft.touch(mode=0o600)
+            draft.write_text(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, salt_file)  # atomic: a concurrent writer's salt wins, never half
+            draft.unlink()
+        return salt_file.read_text().strip()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
