@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pandas as pd
 
+from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import (
     PPO_MODEL,
     REWARD_MODEL,
@@ -20,7 +21,6 @@ from eswi_assets.checks.model_checks import (
     ppo_guard,
     reward_direction,
 )
-from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.resources.gpu import gpu_op_tags
 from eswi_assets.resources.model_store import ModelArtifact, ModelStore, StoredModel
