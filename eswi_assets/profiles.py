@@ -38,7 +38,18 @@ def build_resources(settings: Settings) -> dict[str, Any]:
         "crawl_sources": CrawlSourcesResource(path=str(settings.crawl_sources)),
     }
     profile = _production(settings) if settings.is_production else _local(settings)
-    return shared | profile
+    return shared | profile | {"labeling": _labeling(settings)}
+
+
+def _labeling(settings: Settings) -> dg.ConfigurableResource:
+    if not settings.uses_doccano:
+        return SeedOnlyLabels()
+    return DoccanoResource(
+        url=settings.doccano_url,
+        username=settings.doccano_username,
+        password=dg.EnvVar("ESWI_DOCCANO_PASSWORD"),
+        project_name=settings.doccano_project,
+    )
 
 
 def _optional_secret(name: str) -> dg.EnvVar | None:
@@ -49,7 +60,6 @@ def _local(settings: Settings) -> dict[str, Any]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
-        "labeling": SeedOnlyLabels(),
         "model_store": LocalModelStore(base_dir=str(settings.models_dir)),
         "feedback_store": SqliteFeedbackStore(
             path=str(settings.feedback_db_path), salt=_optional_secret(FEEDBACK_SALT)
@@ -62,12 +72,6 @@ def _production(settings: Settings) -> dict[str, Any]:
     return {
         "io_manager": ElasticsearchIOManager(
             url=settings.elasticsearch_url, api_key=api_key, index_prefix=settings.es_index_prefix
-        ),
-        "labeling": DoccanoResource(
-            url=settings.doccano_url,
-            username=settings.doccano_username,
-            password=dg.EnvVar("ESWI_DOCCANO_PASSWORD"),
-            project_name=settings.doccano_project,
         ),
         "model_store": S3ModelStore(
             s3=S3Resource(endpoint_url=settings.s3_endpoint_url),

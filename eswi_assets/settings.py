@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     s3_bucket: str = "eswi-models"
     s3_prefix: str = "models"
     s3_endpoint_url: str | None = None
+    labeling: Literal["seed", "doccano"] | None = Field(
+        default=None, description="Where labels come from; default: doccano in production."
+    )
     doccano_url: str = "http://127.0.0.1:8000"
     doccano_username: str = "admin"
     doccano_project: str = "eswi-sentiment"
@@ -126,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.profile is Profile.PRODUCTION
+
+    @property
+    def uses_doccano(self) -> bool:
+        return self.is_production if self.labeling is None else self.labeling == "doccano"
 
     @property
     def uses_k8s_executor(self) -> bool:

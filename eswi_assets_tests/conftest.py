@@ -1,17 +1,25 @@
 """Session-wide test set-up: embedded stores in a temporary directory, never the repo's `.eswi/`;
-the demo site, built once per session and served per module, that every crawl test hits."""
+the demo site, built once per session and served per module, that every crawl test hits; a real
+Elasticsearch node (ESWI_TEST_ES_URL when set, else the integ-test distribution installed by
+scripts/elasticsearch/install.sh, started on 127.0.0.1 on first use); and `settings_for`, which
+gives a test the same Settings in every profile so one test proves both."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from elasticsearch import Elasticsearch
 
 from eswi_assets.demo_site.generate import SiteManifest, build_site
 from eswi_assets.demo_site.server import DemoSite, serve
+from eswi_assets.resources.es_node import ElasticsearchNode, running_node
+from eswi_assets.settings import Profile, Settings
+from eswi_assets_tests.stores import drop_prefixed
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="eswi-tests-"))
 os.environ.setdefault("ESWI_DATA_DIR", str(_SESSION_DIR / "data"))
@@ -30,3 +38,44 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> SiteManifest:
 def site(manifest: SiteManifest) -> Iterator[DemoSite]:
     with serve(manifest.root) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def es_node() -> Iterator[ElasticsearchNode | None]:
+    """The node this session started, or None when the tests use an existing one."""
+    if os.environ.get("ESWI_TEST_ES_URL"):
+        yield None
+        return
+    with running_node() as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def es_url(es_node: ElasticsearchNode | None) -> str:
+    return es_node.url if es_node else os.environ["ESWI_TEST_ES_URL"]
+
+
+@pytest.fixture(params=list(Profile), ids=lambda p: p.value)
+def settings_for(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., Settings]]:
+    """Builds Settings for the test's profile: local (DuckDB under tmp_path) or production
+    (the session's Elasticsearch with an index prefix of this test's own, removed afterwards)."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}-"
+    es_url = request.getfixturevalue("es_url") if request.param is Profile.PRODUCTION else None
+
+    def make(**fields) -> Settings:
+        if es_url is None:
+            return Settings(data_dir=tmp_path / "data", **fields)
+        return Settings(
+            profile=Profile.PRODUCTION,
+            data_dir=tmp_path / "data",
+            elasticsearch_url=es_url,
+            es_index_prefix=prefix,
+            **fields,
+        )
+
+    yield make
+    if es_url is not None:
+        with Elasticsearch(es_url, request_timeout=60) as es:
+            drop_prefixed(es, prefix)

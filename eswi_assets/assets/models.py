@@ -38,6 +38,12 @@ SFT_MODEL = "sft_model"
 ALL_PARTITIONS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 
 
+def checkpoint_key(context: dg.AssetExecutionContext) -> str:
+    """Checkpoints are kept under the first run of a retry chain, so a run re-executed from
+    failure (or retried automatically) resumes where its first attempt stopped."""
+    return context.run.root_run_id or context.run_id
+
+
 def _md_table(df: pd.DataFrame, chars: int = 80) -> dg.MetadataValue:
     shown = df.copy()
     for column in shown.columns:
@@ -136,9 +142,9 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         result = train_sft(
             cleaned_corpus,
             config,
-            model_store.checkpoint_dir(SFT_MODEL, context.run_id),
+            model_store.checkpoint_dir(SFT_MODEL, checkpoint_key(context)),
             settings.base_model,
-            model_store.checkpoint_callbacks(SFT_MODEL, context.run_id),
+            model_store.checkpoint_callbacks(SFT_MODEL, checkpoint_key(context)),
         )
         card = CardFacts(
             name="ESWI SFT model",
@@ -161,7 +167,13 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
         return dg.Output(
-            ModelArtifact(result.model, result.tokenizer, model_card(card), result.metrics),
+            ModelArtifact(
+                result.model,
+                result.tokenizer,
+                model_card(card),
+                result.metrics,
+                checkpoint_key=checkpoint_key(context),
+            ),
             metadata=sft_metadata(result),
         )
 
@@ -192,8 +204,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             tokenizer,
             target,
             config,
-            model_store.checkpoint_dir(REWARD_MODEL, context.run_id),
-            model_store.checkpoint_callbacks(REWARD_MODEL, context.run_id),
+            model_store.checkpoint_dir(REWARD_MODEL, checkpoint_key(context)),
+            model_store.checkpoint_callbacks(REWARD_MODEL, checkpoint_key(context)),
         )
         check = reward_direction(result.metrics)
         card = CardFacts(
@@ -216,7 +228,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             how_to_load=_load_snippet("AutoModelForSequenceClassification"),
         )
         artifact = ModelArtifact(
-            result.model, result.tokenizer, model_card(card), result.metrics, check.passed
+            result.model,
+            result.tokenizer,
+            model_card(card),
+            result.metrics,
+            check.passed,
+            checkpoint_key(context),
         )
         yield dg.Output(artifact, metadata=reward_metadata(result))
         yield check
@@ -254,8 +271,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             scorer,
             target,
             config,
-            model_store.checkpoint_dir(PPO_MODEL, context.run_id),
-            model_store.checkpoint_callbacks(PPO_MODEL, context.run_id),
+            model_store.checkpoint_dir(PPO_MODEL, checkpoint_key(context)),
+            model_store.checkpoint_callbacks(PPO_MODEL, checkpoint_key(context)),
         )
         check = ppo_guard(result.metrics, config.max_kl, config.min_judge_gain)
         card = CardFacts(
@@ -279,7 +296,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
         artifact = ModelArtifact(
-            result.model, result.tokenizer, model_card(card), result.metrics, check.passed
+            result.model,
+            result.tokenizer,
+            model_card(card),
+            result.metrics,
+            check.passed,
+            checkpoint_key(context),
         )
         yield dg.Output(artifact, metadata=ppo_metadata(result))
         yield check

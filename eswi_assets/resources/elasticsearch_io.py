@@ -160,9 +160,14 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
         )
 
     def load_input(self, context: dg.InputContext) -> pd.DataFrame:
-        template = self._template(context.asset_key)
         upstream = context.upstream_output
         scope = partition_scope(context, (upstream.definition_metadata if upstream else {}) or {})
+        return self.read(context.asset_key.to_python_identifier(), scope.query)
+
+    def read(self, name: str, query: dict[str, Any] | None = None) -> pd.DataFrame:
+        """The stored rows of asset `name` (all of them unless `query` narrows them), as the
+        asset wrote them: operators and tests read a table here as they would in DuckDB."""
+        template = IndexTemplate.load(name, Path(self.templates_dir))
         alias = template.alias(self.index_prefix)
         sort = [{field: "asc"} for field in template.id_fields]
         with connect(self.url, self.api_key, self.request_timeout) as es, service_errors(self.url):
@@ -171,7 +176,9 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
                     f"Elasticsearch at {self.url} has no index {alias}: materialize "
                     f"{template.name} first (or check index_prefix={self.index_prefix!r})."
                 )
-            hits = search_all(es, alias, scope.query, sort, page_size=self.read_page_size)
+            hits = search_all(
+                es, alias, query or {"match_all": {}}, sort, page_size=self.read_page_size
+            )
             with contextlib.closing(hits):
                 sources = [hit["_source"] for hit in hits]
         return to_frame(sources, template)

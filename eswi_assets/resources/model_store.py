@@ -15,10 +15,12 @@ the next step or the serving app loads. Downstream assets and `load_latest` read
 from __future__ import annotations
 
 import abc
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,13 @@ from typing import Any
 
 import dagster as dg
 import transformers
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import (
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 from transformers import (
@@ -45,6 +54,10 @@ class ModelNotFoundError(LookupError):
     """No promoted version of an asset exists yet."""
 
 
+class ModelStoreError(RuntimeError):
+    """The store's service failed; the message names it and what to do."""
+
+
 @dataclass
 class ModelArtifact:
     """What a model asset returns: the model with its tokenizer, card and headline metrics."""
@@ -54,6 +67,7 @@ class ModelArtifact:
     card: str
     metrics: dict[str, float]
     promote: bool = True
+    checkpoint_key: str | None = None  # where its checkpoints were kept; default: its version
 
 
 @dataclass(frozen=True)
@@ -113,7 +127,7 @@ class ModelStore(dg.ConfigurableIOManager, abc.ABC):
     def save(self, asset: str, version: str, artifact: ModelArtifact) -> str:
         """Saves the version, drops its checkpoints, then (if promoted) moves `LATEST`."""
         uri = self._save_version(asset, version, artifact)
-        self._drop_checkpoints(asset, version)
+        self._drop_checkpoints(asset, artifact.checkpoint_key or version)
         if artifact.promote:
             self._write_text(f"{asset}/{LATEST}", json.dumps({"version": version, "uri": uri}))
         return uri
@@ -207,37 +221,72 @@ class S3ModelStore(ModelStore):
     def _key(self, key: str) -> str:
         return f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
 
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[Any]:
+        """The S3 client; its failures become ModelStoreErrors that say what to fix."""
+        where = f"s3://{self.bucket} at {self.s3.endpoint_url or 'AWS'}"
+        try:
+            yield self.s3.get_client()
+        except (ClientError, S3UploadFailedError) as error:
+            inner = error.__cause__ or error.__context__  # upload_file wraps the ClientError
+            failed = inner if isinstance(inner, ClientError) else error
+            code = (
+                failed.response.get("Error", {}).get("Code", "")
+                if isinstance(failed, ClientError)
+                else ""
+            )
+            if code == "NoSuchBucket":
+                raise ModelStoreError(
+                    f"S3 bucket {self.bucket!r} does not exist ({where}): create it or set "
+                    "ESWI_S3_BUCKET to an existing bucket"
+                ) from error
+            if code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
+                raise ModelStoreError(
+                    f"S3 refused access to {where} ({code}): check the AWS credentials"
+                ) from error
+            raise ModelStoreError(f"S3 request to {where} failed: {error}") from error
+        except NoCredentialsError as error:
+            raise ModelStoreError(
+                f"no AWS credentials for {where}: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY (or another boto3 credential source)"
+            ) from error
+        except (EndpointConnectionError, ConnectTimeoutError) as error:
+            raise ModelStoreError(
+                f"S3 endpoint unreachable for {where}: check ESWI_S3_ENDPOINT_URL and the network"
+            ) from error
+
     def _upload_dir(self, directory: Path, key: str) -> None:
         """Uploads every file; eswi.json goes last, so a version that has it is complete."""
-        client = self.s3.get_client()
         files = sorted(
             (p for p in directory.rglob("*") if p.is_file()),
             key=lambda p: (p.name == INFO_FILE, str(p)),
         )
-        for path in files:
-            key_of_file = self._key(f"{key}/{path.relative_to(directory).as_posix()}")
-            client.upload_file(str(path), self.bucket, key_of_file)
+        with self._client() as client:
+            for path in files:
+                key_of_file = self._key(f"{key}/{path.relative_to(directory).as_posix()}")
+                client.upload_file(str(path), self.bucket, key_of_file)
 
     def _download_dir(self, key: str, directory: Path) -> None:
-        client = self.s3.get_client()
         prefix = self._key(key) + "/"
-        for page in client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=prefix
-        ):
-            for item in page.get("Contents", []):
-                target = directory / item["Key"][len(prefix) :]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                client.download_file(self.bucket, item["Key"], str(target))
+        with self._client() as client:
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    target = directory / item["Key"][len(prefix) :]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    client.download_file(self.bucket, item["Key"], str(target))
 
     def _delete_prefix(self, key: str) -> None:
-        client = self.s3.get_client()
-        pages = client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self._key(key) + "/"
-        )
-        for page in pages:
-            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-            if objects:
-                client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
+        with self._client() as client:
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(key) + "/"
+            )
+            for page in pages:
+                objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                if objects:
+                    client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects})
 
     def _save_version(self, asset: str, version: str, artifact: ModelArtifact) -> str:
         with tempfile.TemporaryDirectory() as staging:
@@ -277,19 +326,21 @@ class S3ModelStore(ModelStore):
         shutil.rmtree(Path(self.cache_dir) / "runs" / asset / version, ignore_errors=True)
 
     def _write_text(self, key: str, text: str) -> None:
-        self.s3.get_client().put_object(
-            Bucket=self.bucket,
-            Key=self._key(key),
-            Body=text.encode(),
-            ContentType="application/json",
-        )
+        with self._client() as client:
+            client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=text.encode(),
+                ContentType="application/json",
+            )
 
     def _read_text(self, key: str) -> str | None:
-        client = self.s3.get_client()
-        try:
-            return client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read().decode()
-        except client.exceptions.NoSuchKey:
-            return None
+        with self._client() as client:
+            try:
+                body = client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            except client.exceptions.NoSuchKey:
+                return None
+            return body.read().decode()
 
 
 class _UploadCheckpoints(TrainerCallback):

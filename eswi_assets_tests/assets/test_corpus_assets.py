@@ -1,11 +1,11 @@
-"""raw_pages -> cleaned_corpus through Dagster, on real Chromium against the demo site."""
+"""raw_pages -> cleaned_corpus through Dagster, on real Chromium against the demo site, in each
+profile: stored in DuckDB (local) and in a real Elasticsearch (production)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 import yaml
@@ -15,6 +15,7 @@ from eswi_assets.demo_site.generate import SiteManifest
 from eswi_assets.demo_site.server import DemoSite
 from eswi_assets.profiles import build_resources
 from eswi_assets.settings import Settings
+from eswi_assets_tests.stores import stored_table as table
 
 pytestmark = pytest.mark.browser
 
@@ -45,16 +46,11 @@ def materialize(settings: Settings, **kwargs) -> dg.ExecuteInProcessResult:
     return dg.materialize(assets, resources=build_resources(settings), **kwargs)
 
 
-def table(settings: Settings, name: str) -> pd.DataFrame:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.sql(f"select * from eswi.{name}").df()
-
-
 def test_three_date_backfill_gives_three_partitions_and_a_rerun_replaces_one(
-    site: DemoSite, tmp_path: Path
+    site: DemoSite, tmp_path: Path, settings_for
 ):
     sources = write_sources(tmp_path / "sources.yaml", site.base_url, max_pages=12)
-    settings = Settings(data_dir=tmp_path / "data", crawl_sources=sources)
+    settings = settings_for(crawl_sources=sources)
     instance = dg.DagsterInstance.ephemeral()
 
     assert materialize(settings, instance=instance, tags=RANGE_TAGS).success
@@ -71,10 +67,10 @@ def test_three_date_backfill_gives_three_partitions_and_a_rerun_replaces_one(
 
 
 def test_whole_site_crawl_keeps_rendered_text_and_removes_every_planted_pii_item(
-    manifest: SiteManifest, site: DemoSite, tmp_path: Path
+    manifest: SiteManifest, site: DemoSite, tmp_path: Path, settings_for
 ):
     sources = write_sources(tmp_path / "sources.yaml", site.base_url, max_pages=400)
-    settings = Settings(data_dir=tmp_path / "data", crawl_sources=sources)
+    settings = settings_for(crawl_sources=sources)
     result = materialize(settings, partition_key="2026-11-05")
     assert result.success
 
@@ -103,10 +99,10 @@ def test_whole_site_crawl_keeps_rendered_text_and_removes_every_planted_pii_item
 
 
 def test_malformed_source_config_fails_the_run_and_keeps_the_stored_partition(
-    site: DemoSite, tmp_path: Path
+    site: DemoSite, tmp_path: Path, settings_for
 ):
     sources = write_sources(tmp_path / "sources.yaml", site.base_url, max_pages=5)
-    settings = Settings(data_dir=tmp_path / "data", crawl_sources=sources)
+    settings = settings_for(crawl_sources=sources)
     assert materialize(settings, partition_key="2026-11-07").success
     stored = table(settings, "raw_pages")
 

@@ -1,12 +1,10 @@
-"""A real Elasticsearch for the session: ESWI_TEST_ES_URL when set, else the integ-test
-distribution installed by scripts/elasticsearch/install.sh and started on 127.0.0.1.
+"""Clients and IO managers on the session's Elasticsearch node (see the top-level conftest).
 
 Each test gets its own index prefix, so tests never see each other's indices.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,22 +16,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
-from eswi_assets.resources.es_node import ElasticsearchNode, running_node
-
-
-@pytest.fixture(scope="session")
-def es_node() -> Iterator[ElasticsearchNode | None]:
-    """The node this session started, or None when the tests use an existing one."""
-    if os.environ.get("ESWI_TEST_ES_URL"):
-        yield None
-        return
-    with running_node() as node:
-        yield node
-
-
-@pytest.fixture(scope="session")
-def es_url(es_node: ElasticsearchNode | None) -> str:
-    return es_node.url if es_node else os.environ["ESWI_TEST_ES_URL"]
+from eswi_assets_tests.stores import drop_prefixed
 
 
 @pytest.fixture
@@ -46,11 +29,7 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
 def index_prefix(es: Elasticsearch) -> Iterator[str]:
     prefix = f"test-{uuid.uuid4().hex[:10]}-"
     yield prefix
-    for name in es.indices.get(index=f"{prefix}*", expand_wildcards="all"):
-        es.indices.delete(index=name)
-    templates = es.options(ignore_status=404).indices.get_index_template(name=f"{prefix}*")
-    for template in templates.get("index_templates", []):
-        es.indices.delete_index_template(name=template["name"])
+    drop_prefixed(es, prefix)
 
 
 @pytest.fixture

@@ -1,17 +1,16 @@
-"""`labeled_sentiment` materialized through Dagster, over a stand-in `cleaned_corpus` stored by
-the DuckDB IO manager the local profile uses."""
-
-from pathlib import Path
+"""`labeled_sentiment` materialized through Dagster, over a stand-in `cleaned_corpus`, stored by
+the IO manager of each profile (DuckDB locally, Elasticsearch in production)."""
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
-from dagster_duckdb_pandas import DuckDBPandasIOManager
 
 from eswi_assets.assets.labels import LabelingConfig, labeled_sentiment
 from eswi_assets.labeling.doccano_api import DoccanoApi
+from eswi_assets.profiles import build_resources
 from eswi_assets.resources.doccano import DoccanoError, LabelingResource, SeedOnlyLabels
+from eswi_assets.settings import Settings
+from eswi_assets_tests.stores import stored_table
 
 DAY = "2026-11-20"
 BODIES = {
@@ -37,13 +36,10 @@ def cleaned_corpus(context: dg.AssetExecutionContext) -> pd.DataFrame:
 
 
 class Pipeline:
-    def __init__(self, tmp_path: Path, labeling: LabelingResource) -> None:
-        # Not "eswi.duckdb": DuckDB 2 finds catalog "eswi" and schema "eswi" ambiguous.
-        self.database = str(tmp_path / "pipeline.duckdb")
-        self.resources = {
-            "io_manager": DuckDBPandasIOManager(database=self.database, schema="eswi"),
-            "labeling": labeling,
-        }
+    def __init__(self, settings: Settings, labeling: LabelingResource) -> None:
+        self.settings = settings
+        io_manager = build_resources(settings)["io_manager"]
+        self.resources = {"io_manager": io_manager, "labeling": labeling}
         self.instance = dg.DagsterInstance.ephemeral()
         dg.materialize(
             [cleaned_corpus], partition_key=DAY, resources=self.resources, instance=self.instance
@@ -60,12 +56,12 @@ class Pipeline:
         )
 
     def stored(self) -> pd.DataFrame:
-        with duckdb.connect(self.database, read_only=True) as db:
-            return db.sql("select * from eswi.labeled_sentiment order by sentence_id").df()
+        table = stored_table(self.settings, "labeled_sentiment")
+        return table.sort_values("sentence_id", ignore_index=True)
 
 
-def test_default_profile_builds_labeled_sentiment_from_seed_labels_alone(tmp_path):
-    pipeline = Pipeline(tmp_path, SeedOnlyLabels())
+def test_default_profile_builds_labeled_sentiment_from_seed_labels_alone(settings_for):
+    pipeline = Pipeline(settings_for(), SeedOnlyLabels())
 
     result = pipeline.label()
 
@@ -79,10 +75,10 @@ def test_default_profile_builds_labeled_sentiment_from_seed_labels_alone(tmp_pat
 
 
 def test_annotations_join_the_seed_rows_and_no_sentence_is_offered_twice(
-    doccano, project_name, tmp_path
+    doccano, project_name, settings_for
 ):
     labeling = doccano.resource(project_name)
-    pipeline = Pipeline(tmp_path, labeling)
+    pipeline = Pipeline(settings_for(), labeling)
     assert pipeline.label(push_batch_size=3).success
     project_id = doccano.add_annotators(project_name)
     first_batch = doccano.admin.examples(project_id)
@@ -109,10 +105,10 @@ def test_annotations_join_the_seed_rows_and_no_sentence_is_offered_twice(
 
 
 def test_doccano_stopped_mid_pull_fails_clearly_and_keeps_the_previous_table(
-    doccano, project_name, tmp_path, monkeypatch
+    doccano, project_name, settings_for, monkeypatch
 ):
     labeling = doccano.resource(project_name, concurrency=1, attempts=2, retry_wait_s=0.1)
-    pipeline = Pipeline(tmp_path, labeling)
+    pipeline = Pipeline(settings_for(), labeling)
     assert pipeline.label(push_batch_size=4).success
     project_id = doccano.add_annotators(project_name)
     annotator = doccano.annotator("annotator_a")

@@ -70,6 +70,17 @@ def test_user_ids_are_stored_only_as_salted_hashes(store, tmp_path):
     assert other_salt.hash_user("U-secret-id") != stored == store.hash_user("U-secret-id")
 
 
+def test_without_a_configured_salt_one_is_generated_privately_and_kept(tmp_path):
+    path = str(tmp_path / "fb.sqlite")
+    first = SqliteFeedbackStore(path=path).hash_user("U1")
+    salt_file = tmp_path / "fb.sqlite.salt"
+    assert salt_file.stat().st_mode & 0o777 == 0o600
+    assert len(salt_file.read_text()) == 64
+    assert SqliteFeedbackStore(path=path).hash_user("U1") == first
+    assert SqliteFeedbackStore(path=str(tmp_path / "other.sqlite")).hash_user("U1") != first
+    assert not list(tmp_path.glob("*.salt.*"))  # no draft left behind
+
+
 def test_stats_report_count_and_newest_time(store):
     assert store.stats().count == 0
     assert store.stats().newest_created_at is None

@@ -19,6 +19,7 @@ from eswi_assets.resources.model_store import (
     ModelArtifact,
     ModelNotFoundError,
     ModelStore,
+    ModelStoreError,
     S3ModelStore,
     StoredModel,
 )
@@ -157,3 +158,37 @@ def test_io_manager_saves_per_run_records_the_path_and_feeds_downstream(tmp_path
     assert metadata["path"].value == str((tmp_path / "sft_model" / result.run_id).resolve())
     assert metadata["promoted_to_latest"].value is True
     assert seen["version"] == result.run_id == store.latest_version("sft_model")
+
+
+def test_a_reexecuted_run_resumes_from_and_then_clears_the_first_attempts_checkpoints(
+    tmp_path: Path,
+):
+    store = LocalModelStore(base_dir=str(tmp_path))
+    first_attempt = fake_checkpoint(store, 7)
+    assert store.checkpoint_dir("sft_model", "run-1") == first_attempt
+    resumed = artifact()
+    resumed.checkpoint_key = "run-1"
+    store.save("sft_model", "run-2", resumed)
+    assert store.latest_version("sft_model") == "run-2"
+    assert not first_attempt.exists()
+
+
+def test_a_missing_bucket_is_named_with_the_remedy_and_nothing_is_promoted(s3, tmp_path: Path):
+    store = S3ModelStore(s3=s3, bucket="no-such-bucket", cache_dir=str(tmp_path))
+    with pytest.raises(ModelStoreError, match="bucket 'no-such-bucket' does not exist.*create it"):
+        store.save("sft_model", "run-1", artifact())
+    with pytest.raises(ModelStoreError, match="no-such-bucket"):
+        store.latest_version("sft_model")
+
+
+def test_an_unreachable_endpoint_is_named(tmp_path: Path):
+    s3 = S3Resource(
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        max_attempts=1,
+    )
+    store = S3ModelStore(s3=s3, bucket=BUCKET, cache_dir=str(tmp_path))
+    with pytest.raises(ModelStoreError, match="unreachable.*ESWI_S3_ENDPOINT_URL"):
+        store.latest_version("sft_model")
