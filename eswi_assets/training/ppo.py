@@ -48,6 +48,7 @@ class PpoParams(dg.Config):
     kl_coef: float = Field(default=0.05, ge=0)
     missing_eos_penalty: float | None = Field(default=None, ge=0)
     eval_prompts: int = Field(default=48, ge=1, description="Held-out prompts for before/after.")
+    eval_samples: int = Field(default=4, ge=1, description="Responses per held-out prompt.")
     save_steps: int = Field(default=20, ge=1)
     seed: int = 42
     max_kl: float = Field(default=25.0, gt=0, description="Check: KL (nats/response) limit.")
@@ -157,7 +158,8 @@ def train_ppo(
     # tiny policy finds it within a few updates; a minimum length keeps PPO on the content.
     # TRL's rollouts and `generate` both merge this from the model's generation config.
     policy.generation_config.min_new_tokens = params.min_response_length
-    before = rollouts(policy, reward_model, tokenizer, eval_prompts.tolist(), params, target)
+    evaluation = [p for p in eval_prompts for _ in range(params.eval_samples)]
+    before = rollouts(policy, reward_model, tokenizer, evaluation, params, target)
     trainer = PPOTrainer(
         args=params.trl_config(output_dir, detect_hardware()),
         processing_class=tokenizer,
@@ -171,7 +173,7 @@ def train_ppo(
     )
     trainer.train()
     model = trainer.policy_model
-    after = rollouts(model, reward_model, tokenizer, eval_prompts.tolist(), params, target)
+    after = rollouts(model, reward_model, tokenizer, evaluation, params, target)
     history = trainer.state.log_history
     metrics = {
         "reward_before": float(before["reward"].mean()),

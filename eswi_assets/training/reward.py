@@ -23,6 +23,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
     TrainerCallback,
+    set_seed,
 )
 from trl import RewardConfig, RewardTrainer
 from trl.experimental.utils import get_reward
@@ -186,6 +187,7 @@ def train_reward(
 ) -> RewardResult:
     """Train on the pairs' "train" split; report held-out accuracy per source and the probes."""
     train, held_out = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "eval"]
+    set_seed(params.seed)
     trainer = RewardTrainer(
         model=reward_model_from(policy),
         args=params.trl_config(output_dir, detect_hardware()),

@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 from datasets import Dataset
 from pydantic import Field
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, set_seed
 from trl import SFTConfig, SFTTrainer
 
 from eswi_assets.training.base import TinyModelParams, base_model
@@ -84,6 +84,7 @@ def train_sft(
     examples = corpus_examples(corpus)
     train = examples[examples["split"] == "sft"]
     held_out = examples[examples["split"] == "eval"]
+    set_seed(params.seed)
     model, tokenizer = base_model(
         base, (examples["prompt"] + examples["completion"]).tolist(), params.model
     )

@@ -60,7 +60,8 @@ def review_corpus(n_docs: int, seed: int = 0) -> pd.DataFrame:
                 "length": len(body),
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["partition_date", "doc_id", "url", "source", "title", "summary", "body"]
+    return pd.DataFrame(rows, columns=[*columns, "language", "length"])
 
 
 def seed_labels(n_per_label: int, offset: int = 1000) -> pd.DataFrame:
