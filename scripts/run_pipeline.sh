@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: serve the demo site on 127.0.0.1:8765, then materialize
-# the whole asset graph for one crawl date (today in Asia/Taipei unless ESWI_PARTITION is set).
+# The main job on the embedded default: serve the demo site on 127.0.0.1:8765, materialize the
+# data half for one crawl date (today in Asia/Taipei unless ESWI_PARTITION is set), then train the
+# models on every crawled date (they read all partitions of cleaned_corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,7 +10,8 @@ mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/local/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
-assets="${ESWI_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
+data_assets="${ESWI_DATA_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
+model_assets="${ESWI_MODEL_ASSETS:-sft_model,reward_model,ppo_model}"
 
 uv run python -m eswi_assets.demo_site serve --dir .eswi/demo_site --port 8765 &
 site_pid=$!
@@ -20,5 +22,7 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-uv run dagster asset materialize -m eswi_assets.definitions --select "$assets" --partition "$partition"
+uv run dagster asset materialize -m eswi_assets.definitions --select "$data_assets" --partition "$partition"
+kill $site_pid 2>/dev/null || true
+[ -z "$model_assets" ] || uv run dagster asset materialize -m eswi_assets.definitions --select "$model_assets"
 echo "done: open the UI with 'make ui' to see lineage and metadata (DAGSTER_HOME=$DAGSTER_HOME)"

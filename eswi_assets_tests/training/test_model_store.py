@@ -175,7 +175,7 @@ def test_a_reexecuted_run_resumes_from_and_then_clears_the_first_attempts_checkp
 
 def test_a_missing_bucket_is_named_with_the_remedy_and_nothing_is_promoted(s3, tmp_path: Path):
     store = S3ModelStore(s3=s3, bucket="no-such-bucket", cache_dir=str(tmp_path))
-    with pytest.raises(ModelStoreError, match="bucket 'no-such-bucket' does not exist.*create it"):
+    with pytest.raises(ModelStoreError, match=r"bucket 'no-such-bucket' does not exist.*create it"):
         store.save("sft_model", "run-1", artifact())
     with pytest.raises(ModelStoreError, match="no-such-bucket"):
         store.latest_version("sft_model")
@@ -190,5 +190,5 @@ def test_an_unreachable_endpoint_is_named(tmp_path: Path):
         max_attempts=1,
     )
     store = S3ModelStore(s3=s3, bucket=BUCKET, cache_dir=str(tmp_path))
-    with pytest.raises(ModelStoreError, match="unreachable.*ESWI_S3_ENDPOINT_URL"):
+    with pytest.raises(ModelStoreError, match=r"unreachable.*ESWI_S3_ENDPOINT_URL"):
         store.latest_version("sft_model")
