@@ -1,0 +1,135 @@
+"""The model half in the production profile: inputs read from a real Elasticsearch, ratings from
+the Elasticsearch feedback store, models written to S3 (moto server), all wired by profiles.py."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+import pandas as pd
+import pytest
+from elasticsearch import Elasticsearch
+from moto.server import ThreadedMotoServer
+
+from eswi_assets.definitions import build_definitions
+from eswi_assets.labeling.seed import seed_labels
+from eswi_assets.profiles import build_resources
+from eswi_assets.resources.feedback_store import Feedback
+from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
+from eswi_assets.settings import Profile, Settings
+from eswi_assets.training.data import format_prompt
+from eswi_assets_tests.stores import drop_prefixed
+from eswi_assets_tests.training.conftest import review_corpus
+
+pytestmark = pytest.mark.slow
+
+BUCKET = "eswi-models-test"
+TINY = {
+    "ops": {
+        "sft_model": {"config": {"epochs": 1, "seed": 0}},
+        "reward_model": {"config": {"epochs": 1, "max_label_pairs": 64, "seed": 0}},
+    }
+}
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def settings(es_url: str, moto_endpoint: str, monkeypatch, tmp_path) -> Iterator[Settings]:
+    monkeypatch.setenv("ESWI_FEEDBACK_SALT", "pepper")
+    prefix = f"test-{uuid.uuid4().hex[:10]}-"
+    yield Settings(
+        profile=Profile.PRODUCTION,
+        labeling="seed",
+        data_dir=tmp_path,
+        elasticsearch_url=es_url,
+        es_index_prefix=prefix,
+        s3_bucket=BUCKET,
+        s3_endpoint_url=moto_endpoint,
+    )
+    with Elasticsearch(es_url, request_timeout=60) as es:
+        drop_prefixed(es, prefix)
+
+
+def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Settings):
+    resources = build_resources(settings)
+    resources["model_store"].s3.get_client().create_bucket(Bucket=BUCKET)
+    prompt = format_prompt("社區共餐", "長輩一起吃飯")
+    ratings = ElasticsearchFeedbackStore(  # what the serving app holds: the same index and salt
+        url=settings.elasticsearch_url, index_prefix=settings.es_index_prefix, salt="pepper"
+    )
+    ratings.upsert(
+        Feedback(
+            feedback_id=f"f{i}",
+            generation_id=f"g{i}",
+            model_version="ppo_model/v0",
+            prompt=prompt,
+            response=text,
+            rating=rating,
+            user_id=f"U{i}",
+            channel="api",
+            created_at=datetime(2026, 11, 3, tzinfo=UTC),
+        )
+        for i, (text, rating) in enumerate([("大家都很開心。", 5), ("很失望。", 1)])
+    )
+    corpus = review_corpus(60).assign(cjk_share=1.0, pii_redactions=0)
+    io_manager = resources["io_manager"]
+    defs = build_definitions(settings)
+    days = defs.get_assets_def("cleaned_corpus").partitions_def
+
+    @dg.asset(
+        name="cleaned_corpus", partitions_def=days, metadata={"partition_expr": "partition_date"}
+    )
+    def stand_in_corpus(context) -> pd.DataFrame:
+        return corpus[corpus["partition_date"] == pd.Timestamp(context.partition_key)]
+
+    @dg.asset(name="labeled_sentiment")
+    def stand_in_labels() -> pd.DataFrame:
+        return seed_labels(200)
+
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        assert dg.materialize(
+            [stand_in_corpus], partition_key=day, resources={"io_manager": io_manager}
+        ).success
+    assert dg.materialize([stand_in_labels], resources={"io_manager": io_manager}).success
+
+    models = [defs.get_assets_def(key) for key in ("sft_model", "reward_model")]
+    result = dg.materialize(
+        [stand_in_corpus, stand_in_labels, *models],
+        selection=["sft_model", "reward_model"],
+        resources=resources,
+        run_config=TINY,
+        raise_on_error=False,  # one epoch is not meant to pass the reward model's probe check
+    )
+
+    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == [
+        "sft_model",
+        "reward_model",
+    ]
+    sft_metadata = result.asset_materializations_for_node("sft_model")[0].metadata
+    assert 0 < sft_metadata["train_documents"].value < 60
+    reward_metadata = result.asset_materializations_for_node("reward_model")[0].metadata
+    assert reward_metadata["path"].value.startswith(f"s3://{BUCKET}/models/reward_model/")
+    feedback_pairs = sum(
+        reward_metadata[k].value
+        for k in ("feedback_train_pairs", "feedback_eval_pairs")
+        if k in reward_metadata
+    )
+    assert feedback_pairs == 1
+    stored = resources["model_store"].load_latest("sft_model")
+    assert stored.version == result.run_id
+    model, tokenizer = stored.load()
+    assert model.config.vocab_size >= len(tokenizer)
