@@ -1,5 +1,5 @@
 # Everyday commands. The README's two set-up commands are `make run` and `make test`.
-.PHONY: setup run test ui lint format bench
+.PHONY: setup run test ui serve lint format bench
 
 setup:
 	bash scripts/bootstrap.sh
@@ -16,6 +16,9 @@ ui: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.dagster_home} bash -c 'mkdir -p $$DAGSTER_HOME && \
 	  { [ -f $$DAGSTER_HOME/dagster.yaml ] || cp deploy/local/dagster.yaml $$DAGSTER_HOME/; } && \
 	  uv run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
+
+serve: setup
+	uv run python -m eswi_assets.serving
 
 lint:
 	uv run ruff check .

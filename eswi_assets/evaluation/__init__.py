@@ -1,0 +1,1 @@
+"""Plain statistics on what the pipeline produced (tested without Dagster)."""

@@ -1,0 +1,1 @@
+"""One router per resource: generate, feedback, models (and admin reload), health, LINE."""

@@ -1,0 +1,107 @@
+"""One left-padded `model.generate` call for requests that each bring their own sampling settings.
+
+`generate` takes one temperature, top-p and top-k for the whole batch, so grouping requests by
+identical settings would split most batches into ones. Instead the settings become per-row
+tensors: a logits processor applies each row's temperature, top-k and top-p (temperature 0 keeps
+only the row's argmax, i.e. greedy), and a stopping criterion ends each row at its own
+`max_new_tokens`. A greedy row thus gets the same tokens alone or in any batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class RowWiseSampling(LogitsProcessor):
+    """Temperature, top-k (0 = off) and top-p per row; temperature 0 keeps the argmax only."""
+
+    def __init__(self, params: list[SamplingParams], device: torch.device) -> None:
+        self.temperature = torch.tensor([p.temperature for p in params], device=device)
+        self.top_k = torch.tensor([p.top_k for p in params], device=device)
+        self.top_p = torch.tensor([p.top_p for p in params], device=device)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        scores = scores.float() / self.temperature.clamp(min=1e-5)[:, None]
+        sorted_scores, order = scores.sort(dim=-1, descending=True)
+        rank = torch.arange(scores.shape[-1], device=scores.device)[None, :]
+        probs = sorted_scores.softmax(dim=-1)
+        mass_before = probs.cumsum(dim=-1) - probs
+        k = torch.where(self.top_k > 0, self.top_k, scores.shape[-1])[:, None]
+        drop = (rank >= k) | (mass_before > self.top_p[:, None])
+        drop |= (self.temperature == 0)[:, None] & (rank > 0)
+        drop[:, 0] = False
+        return scores.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+
+
+class RowWiseMaxNewTokens(StoppingCriteria):
+    def __init__(self, prompt_length: int, params: list[SamplingParams], device: torch.device):
+        self.prompt_length = prompt_length
+        self.limits = torch.tensor([p.max_new_tokens for p in params], device=device)
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        return (input_ids.shape[1] - self.prompt_length) >= self.limits
+
+
+def prompt_length(tokenizer: PreTrainedTokenizerBase, prompt: str) -> int:
+    return len(tokenizer(prompt)["input_ids"])
+
+
+@torch.inference_mode()
+def generate_batch(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[str],
+    params: list[SamplingParams],
+) -> list[Completion]:
+    """Completions in the order of `prompts` (prompt removed, special tokens dropped)."""
+    batch = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
+    width = batch["input_ids"].shape[1]
+    output = model.generate(
+        **batch,
+        do_sample=True,
+        temperature=1.0,
+        top_k=0,
+        top_p=1.0,
+        max_new_tokens=max(p.max_new_tokens for p in params),
+        logits_processor=LogitsProcessorList([RowWiseSampling(params, model.device)]),
+        stopping_criteria=StoppingCriteriaList([RowWiseMaxNewTokens(width, params, model.device)]),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    special = torch.tensor(tokenizer.all_special_ids, device=output.device)
+    completions = []
+    for row, mask, p in zip(output, batch["attention_mask"], params, strict=True):
+        new = row[width : width + p.max_new_tokens]
+        completions.append(
+            Completion(
+                text=tokenizer.decode(new, skip_special_tokens=True),
+                prompt_tokens=int(mask.sum()),
+                completion_tokens=int((~torch.isin(new, special)).sum()),
+            )
+        )
+    return completions

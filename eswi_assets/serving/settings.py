@@ -1,0 +1,90 @@
+"""Settings of the serving app, read from `ESWI_SERVING_*` environment variables.
+
+Where models and ratings live is not configured here: the app builds its model store and feedback
+store from `eswi_assets.profiles.build_resources`, the same function the code location uses, so
+serving always reads the versions Dagster promoted and writes ratings where `user_feedback`
+observes them. Secrets are `SecretStr`, so they never show up in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServingSettings(BaseSettings):
+    """The HTTP service, its A/B experiment, batching, limits and the LINE channel."""
+
+    model_config = SettingsConfigDict(env_prefix="ESWI_SERVING_", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+    # models and the experiment
+    candidate_asset: str = Field(default="ppo_model", description="Served as variant 'candidate'.")
+    baseline_asset: str = Field(default="sft_model", description="Served as variant 'baseline'.")
+    baseline_version: str | None = Field(
+        default=None,
+        description="Pin the baseline to one version (e.g. the previous ppo_model run id with "
+        "baseline_asset=ppo_model); None follows the asset's LATEST.",
+    )
+    candidate_share: float = Field(
+        default=0.5, ge=0, le=1, description="Share of users served the candidate; 1 = no A/B."
+    )
+    experiment_name: str = Field(
+        default="ppo-vs-baseline",
+        min_length=1,
+        description="Part of the assignment hash: a new name reshuffles users.",
+    )
+    experiment_salt: SecretStr | None = Field(
+        default=None,
+        description="Secret mixed into the assignment hash, so users cannot pick their variant.",
+    )
+    reload_poll_seconds: float = Field(
+        default=60, ge=0, description="How often LATEST is checked for new versions; 0 = never."
+    )
+    device: str | None = Field(default=None, description="torch device; None: cuda if present.")
+    torch_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description="CPU threads per generate call; None keeps torch's default (all cores). "
+        "1 is fastest for small models on a CPU shared with other processes.",
+    )
+
+    # batching
+    max_batch_size: int = Field(default=16, ge=1, le=256)
+    max_wait_ms: float = Field(
+        default=10, ge=0, le=1000, description="How long a batch waits to fill."
+    )
+    max_queue: int = Field(default=256, ge=1, description="Queued requests beyond this get 429.")
+
+    # limits and storage
+    max_body_bytes: int = Field(default=16_384, ge=1024, description="Larger bodies get 413.")
+    db_path: Path | None = Field(
+        default=None,
+        description="Generations, assignments and LINE event ids; None: <data_dir>/serving.sqlite.",
+    )
+    generation_retention_days: float = Field(
+        default=30, gt=0, description="Generations older than this can no longer be rated."
+    )
+
+    # admin API and LINE channel
+    admin_api_key: SecretStr | None = Field(
+        default=None, description="X-API-Key for /v1/admin/*; unset disables the admin API."
+    )
+    line_channel_secret: SecretStr | None = None
+    line_channel_access_token: SecretStr | None = None
+    line_api_base_url: str = "https://api.line.me"
+    line_max_new_tokens: int = Field(default=96, ge=1, le=256)
+
+    @property
+    def line_enabled(self) -> bool:
+        return self.line_channel_secret is not None and self.line_channel_access_token is not None
+
+    def assignment_salt(self) -> str:
+        """The configured secret, or the experiment name (sticky and even, but guessable)."""
+        if self.experiment_salt is not None:
+            return self.experiment_salt.get_secret_value()
+        return self.experiment_name

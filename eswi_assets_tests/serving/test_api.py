@@ -1,0 +1,244 @@
+"""The HTTP API against a live uvicorn: generate, rate, limits, batching, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import dagster as dg
+import httpx
+import pytest
+
+from eswi_assets.assets.ratings import build_rating_assets
+from eswi_assets.evaluation.ratings import rating_table
+from eswi_assets.serving.schemas import MAX_PROMPT_CHARS
+from eswi_assets.settings import Settings
+from eswi_assets_tests.serving.support import texts
+
+
+def generate(url: str, prompt: str, user_id: str, **params) -> httpx.Response:
+    body = {"prompt": prompt, "user_id": user_id, "temperature": 0, "max_new_tokens": 12}
+    return httpx.post(f"{url}/v1/generate", json=body | params, timeout=60)
+
+
+def rate(url: str, generation_id: str, user_id: str, rating: int, **extra) -> httpx.Response:
+    body = {"generation_id": generation_id, "user_id": user_id, "rating": rating}
+    return httpx.post(f"{url}/v1/feedback", json=body | extra, timeout=60)
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """Sum of a metric's samples whose labels include `labels` (0 when there is none yet)."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+def test_a_generated_text_rated_over_http_is_stored_with_its_prompt_and_model(live):
+    answer = generate(live.url, "飯店住宿心得", "reader-1", summary="房間與早餐")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["variant"] in {"candidate", "baseline"}
+    expected_asset = "ppo_model" if body["variant"] == "candidate" else "sft_model"
+    assert body["model_version"].startswith(f"{expected_asset}/")
+
+    stored = rate(live.url, body["generation_id"], "reader-1", 4, comment="還不錯")
+    assert stored.status_code == 200
+    assert stored.json()["changed"] is True
+
+    rows = live.feedback_store.read_all()
+    row = rows[rows["generation_id"] == body["generation_id"]].iloc[0]
+    assert row["rating"] == 4
+    assert row["model_version"] == body["model_version"]
+    assert row["response"] == body["text"]
+    assert row["prompt"] == "標題：飯店住宿心得\n摘要：房間與早餐\n內文：\n"
+    assert row["channel"] == "api"
+    assert row["user_hash"] == live.feedback_store.hash_user("reader-1") != "reader-1"
+
+
+def test_same_rating_sent_twice_concurrently_is_stored_once_and_a_new_rating_replaces_it(live):
+    generation_id = generate(live.url, "新書閱讀筆記", "twice").json()["generation_id"]
+
+    async def send_both() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
+            body = {"generation_id": generation_id, "user_id": "twice", "rating": 2}
+            return await asyncio.gather(*(client.post("/v1/feedback", json=body) for _ in "ab"))
+
+    first, second = asyncio.run(send_both())
+    assert first.status_code == second.status_code == 200
+    assert first.json()["feedback_id"] == second.json()["feedback_id"]
+    assert sorted([first.json()["changed"], second.json()["changed"]]) == [False, True]
+
+    rows = live.feedback_store.read_all()
+    assert (rows["generation_id"] == generation_id).sum() == 1
+
+    assert rate(live.url, generation_id, "twice", 5).json()["changed"] is True
+    rows = live.feedback_store.read_all()
+    mine = rows[rows["generation_id"] == generation_id]
+    assert mine["rating"].tolist() == [5]
+
+
+def test_another_user_rating_the_same_text_adds_a_second_rating(live):
+    generation_id = generate(live.url, "社區長照據點開幕", "author").json()["generation_id"]
+    rate(live.url, generation_id, "author", 5)
+    rate(live.url, generation_id, "friend", 3)
+    rows = live.feedback_store.read_all()
+    assert sorted(rows.loc[rows["generation_id"] == generation_id, "rating"]) == [3, 5]
+
+
+def test_rating_an_unknown_generation_is_404_and_stores_nothing(live):
+    before = len(live.feedback_store.read_all())
+    response = rate(live.url, "no-such-generation", "someone", 5)
+    assert response.status_code == 404
+    assert len(live.feedback_store.read_all()) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prompt": "x" * (MAX_PROMPT_CHARS + 1)},
+        {"prompt": ""},
+        {"max_new_tokens": 10_000},
+        {"temperature": -1},
+        {"top_p": 0},
+        {"user_id": ""},
+        {"unexpected": 1},
+    ],
+)
+def test_generate_requests_outside_the_schema_limits_are_422(live, body):
+    base = {"prompt": "標題", "user_id": "limits"}
+    assert httpx.post(f"{live.url}/v1/generate", json=base | body).status_code == 422
+
+
+def test_a_prompt_longer_than_the_model_can_attend_to_is_422_with_the_reason(live):
+    response = generate(live.url, "長" * 100, "limits", summary="很長的摘要" * 150)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "prompt"]
+    assert "positions" in error["msg"]
+
+
+@pytest.mark.parametrize("rating", [0, 6, "five"])
+def test_ratings_outside_1_to_5_are_422(live, rating):
+    generation_id = generate(live.url, "評分範圍", "range").json()["generation_id"]
+    assert rate(live.url, generation_id, "range", rating).status_code == 422
+
+
+def test_bodies_over_the_limit_are_413_with_or_without_content_length(live):
+    big = b'{"prompt": "' + b"x" * 20_000 + b'", "user_id": "u"}'
+    declared = httpx.post(
+        f"{live.url}/v1/generate", content=big, headers={"content-type": "application/json"}
+    )
+    assert declared.status_code == 413
+
+    def chunks():
+        for start in range(0, len(big), 1000):
+            yield big[start : start + 1000]
+
+    streamed = httpx.post(
+        f"{live.url}/v1/generate", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+
+
+def test_concurrent_requests_are_batched_and_every_answer_reaches_its_own_caller(live):
+    """Greedy decoding gives each prompt one answer whatever else is in its batch, so each
+    concurrent answer must equal the answer its prompt gets alone; crossed answers would not."""
+    prompts = [text[: 6 + i % 5] for i, text in enumerate(texts()[:192:3])]
+    users = [f"batch-user-{i}" for i in range(64)]
+    alone = [generate(live.url, p, u).json()["text"] for p, u in zip(prompts, users, strict=True)]
+    assert len(set(alone)) > 48, "the test model must answer different prompts differently"
+
+    before = httpx.get(f"{live.url}/metrics").text
+
+    async def all_at_once() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=live.url, timeout=120) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/generate",
+                        json={"prompt": p, "user_id": u, "temperature": 0, "max_new_tokens": 12},
+                    )
+                    for p, u in zip(prompts, users, strict=True)
+                )
+            )
+
+    together = asyncio.run(all_at_once())
+    after = httpx.get(f"{live.url}/metrics").text
+
+    assert [r.status_code for r in together] == [200] * 64
+    assert [r.json()["text"] for r in together] == alone
+    assert len({r.json()["generation_id"] for r in together}) == 64
+    calls = metric(after, "eswi_generate_batch_size_count") - metric(
+        before, "eswi_generate_batch_size_count"
+    )
+    served = metric(after, "eswi_generate_batch_size_sum") - metric(
+        before, "eswi_generate_batch_size_sum"
+    )
+    assert served == 64
+    assert calls < 64, "64 concurrent requests took 64 model calls: nothing was batched"
+
+
+def test_metrics_show_queue_batches_tokens_and_ratings_by_variant(live):
+    answer = generate(live.url, "指標", "metrics-user").json()
+    rate(live.url, answer["generation_id"], "metrics-user", 5)
+    text = httpx.get(f"{live.url}/metrics").text
+    assert "eswi_generate_queue_depth 0.0" in text
+    assert metric(text, "eswi_generate_batch_size_count") >= 1
+    assert metric(text, "eswi_generated_tokens_total", variant=answer["variant"]) > 0
+    assert metric(text, "eswi_ratings_total", variant=answer["variant"], rating="5") >= 1
+    assert metric(text, "eswi_model_info", variant=answer["variant"]) == 1
+    assert metric(text, "http_requests_total", handler="/v1/generate") >= 1
+
+
+def test_models_lists_each_variant_with_its_version_and_share(live):
+    body = httpx.get(f"{live.url}/v1/models").json()
+    assert body["ready"] is True
+    assert {(m["variant"], m["model_version"], m["share"]) for m in body["models"]} == {
+        ("candidate", "ppo_model/ppo-run-1", 0.5),
+        ("baseline", "sft_model/sft-run-1", 0.5),
+    }
+
+
+def test_admin_reload_needs_the_api_key(live):
+    assert httpx.post(f"{live.url}/v1/admin/reload").status_code == 401
+    wrong = {"X-API-Key": "guess"}
+    assert httpx.post(f"{live.url}/v1/admin/reload", headers=wrong).status_code == 401
+    right = {"X-API-Key": "test-admin-key"}
+    assert httpx.post(f"{live.url}/v1/admin/reload", headers=right, timeout=60).status_code == 200
+
+
+def test_health_and_openapi_are_served(live):
+    assert httpx.get(f"{live.url}/healthz").json() == {"status": "ok"}
+    schema = httpx.get(f"{live.url}/openapi.json").json()
+    prompt = schema["components"]["schemas"]["GenerateRequest"]["properties"]["prompt"]
+    assert prompt["maxLength"] == MAX_PROMPT_CHARS
+
+
+def test_ratings_given_over_http_reach_the_rating_table(live):
+    rated = {}
+    for i in range(6):
+        answer = generate(live.url, f"往返測試{i}", f"round-trip-{i}").json()
+        rate(live.url, answer["generation_id"], f"round-trip-{i}", 5 if i % 2 else 3)
+        rated[answer["generation_id"]] = answer["model_version"]
+
+    feedback = live.feedback_store.read_all()
+    mine = feedback[feedback["generation_id"].isin(rated)]
+    table = rating_table(feedback, min_ratings=1, n_boot=200)
+    for version, group in mine.groupby("model_version"):
+        summary = table.set_index("model_version").loc[version]
+        everything = feedback[feedback["model_version"] == version]
+        assert summary["n_ratings"] == len(everything) >= len(group)
+        assert summary["mean_rating"] == everything["rating"].mean()
+
+    [asset] = build_rating_assets(Settings())
+    result = dg.materialize(
+        [asset],
+        resources={"feedback_store": live.feedback_store, "io_manager": dg.mem_io_manager},
+        run_config={"ops": {"rating_table": {"config": {"bootstrap_samples": 200}}}},
+    )
+    materialized = result.output_for_node("rating_table")
+    assert set(materialized["model_version"]) >= set(rated.values())
+    assert materialized["n_ratings"].sum() == len(feedback)
