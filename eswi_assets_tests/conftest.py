@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from dagster._core.storage.defs_state.base import set_defs_state_storage
 from elasticsearch import Elasticsearch
 
 from eswi_assets.demo_site.generate import SiteManifest, build_site
@@ -27,6 +28,16 @@ os.environ.setdefault("DAGSTER_HOME", str(_SESSION_DIR / "dagster_home"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(autouse=True)
+def no_stale_defs_state_storage() -> Iterator[None]:
+    """A `DagsterInstance` closed out of order (a test's own, or an ephemeral one Dagster makes
+    while resolving jobs) can leave its defs-state storage as the "current" one, and the next
+    Definitions to resolve fails with "undefined DagsterInstance weakref"; each test starts
+    without one, so tests do not depend on their order."""
+    with set_defs_state_storage(None):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def run_request_at(settings: Settings, when: dt.datetime) -> dg.RunRequest:
-    defs = build_definitions(settings)
-    schedule = defs.get_schedule_def("daily_crawl")
     with dg.instance_for_test() as instance:
+        defs = build_definitions(settings)
+        schedule = defs.get_schedule_def("daily_crawl")
         context = dg.build_schedule_context(
             instance=instance,
             scheduled_execution_time=when,
@@ -46,3 +46,27 @@ def test_cron_comes_from_settings(tmp_path):
 def test_invalid_cron_is_rejected_naming_the_variable(cron):
     with pytest.raises(ValidationError, match="ESWI_CRAWL_CRON"):
         Settings(crawl_cron=cron)
+
+
+@pytest.mark.parametrize(
+    ("cron", "when", "partition"),
+    [
+        # 00:30 in Taipei is 16:30 the day before in UTC
+        ("30 0 * * *", dt.datetime(2026, 11, 21, 16, 30, tzinfo=dt.UTC), "2026-11-22"),
+        # 23:30 in Taipei is 15:30 the same day in UTC
+        ("30 23 * * *", dt.datetime(2026, 11, 21, 15, 30, tzinfo=dt.UTC), "2026-11-21"),
+    ],
+)
+def test_ticks_near_midnight_map_to_the_taipei_date(tmp_path, cron, when, partition):
+    settings = Settings(data_dir=tmp_path, crawl_cron=cron)
+    partitions = build_definitions(settings).resolve_job_def("crawl_job").partitions_def
+    assert partitions.has_partition_key(partition)
+    assert run_request_at(settings, when).partition_key == partition
+
+
+def test_each_tick_has_a_run_key_so_a_repeated_tick_launches_nothing_new(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    assert build_definitions(settings).get_schedule_def("daily_crawl").job_name == "crawl_job"
+    when = dt.datetime(2026, 11, 21, 2, 0, tzinfo=TAIPEI)
+    first, again = run_request_at(settings, when), run_request_at(settings, when)
+    assert first.run_key == again.run_key == "2026-11-21"

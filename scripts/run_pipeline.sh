@@ -11,7 +11,7 @@ mkdir -p "$DAGSTER_HOME"
 
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
 data_assets="${ESWI_DATA_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
-model_assets="${ESWI_MODEL_ASSETS:-sft_model,reward_model,ppo_model}"
+model_assets="${ESWI_MODEL_ASSETS:-sft_model,reward_model,ppo_model,rating_table}"
 
 uv run python -m eswi_assets.demo_site serve --dir .eswi/demo_site --port 8765 &
 site_pid=$!

@@ -1,0 +1,142 @@
+"""Retrain the models once enough new data has arrived, not on every crawl.
+
+`training_sensor` reads the materializations of `cleaned_corpus` and `labeled_sentiment` after
+its cursor (event-log storage ids, so nothing is rescanned), adds up the new documents (each
+materialization's `dagster/row_count`) and the growth of the label table, and requests
+`training_job` once either passes its threshold (`ESWI_RETRAIN_MIN_NEW_DOCUMENTS`,
+`ESWI_RETRAIN_MIN_NEW_LABELS`). At most one run per tick, none while a training run is queued
+or running, and the run_key names the data it was triggered by, so a repeat is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import dagster as dg
+
+from eswi_assets.jobs import CLEANED_CORPUS, LABELED_SENTIMENT, TRAINING_JOB
+from eswi_assets.sensors.cursors import CounterCursor
+from eswi_assets.sensors.gpu_queue import describe, training_run_in_flight
+from eswi_assets.settings import Settings
+
+ROW_COUNT = "dagster/row_count"
+PAGE = 1000  # materializations read per query
+MAX_PAGES = 20  # per tick; the rest is read on the next tick
+
+
+@dataclass(frozen=True)
+class TrainingCursor(CounterCursor):
+    """What the sensor has read and counted since the last training run it requested."""
+
+    corpus_after: int = 0  # storage id of the last cleaned_corpus materialization counted
+    labels_after: int = 0  # storage id of the last labeled_sentiment materialization read
+    labels_total: int = 0  # rows of labeled_sentiment as of that materialization
+    new_documents: int = 0  # counted since the last training request
+    new_labels: int = 0
+
+
+def _row_count(record: dg.EventLogRecord) -> int:
+    materialization = record.asset_materialization
+    value = materialization.metadata.get(ROW_COUNT) if materialization else None
+    return int(value.value) if value is not None else 0
+
+
+def _materializations_after(
+    instance: dg.DagsterInstance, key: str, after: int
+) -> Iterator[dg.EventLogRecord]:
+    records_filter = dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), after_storage_id=after)
+    cursor = None
+    for _ in range(MAX_PAGES):
+        page = instance.fetch_materializations(records_filter, PAGE, cursor, ascending=True)
+        yield from page.records
+        if not page.has_more:
+            return
+        cursor = page.cursor
+
+
+def count_new_documents(instance: dg.DagsterInstance, after: int) -> tuple[int, int]:
+    """(documents, last storage id) over cleaned_corpus materializations after `after`.
+
+    A run over a range of crawl dates records one materialization per date, each carrying the
+    row count of the whole range, so a run's count is taken once, not once per date.
+    """
+    per_run: dict[str, int] = {}
+    last = after
+    for record in _materializations_after(instance, CLEANED_CORPUS, after):
+        run = record.run_id or f"runless-{record.storage_id}"
+        per_run[run] = max(per_run.get(run, 0), _row_count(record))
+        last = record.storage_id
+    return sum(per_run.values()), last
+
+
+def newest_label_total(instance: dg.DagsterInstance, after: int) -> tuple[int, int] | None:
+    """(rows, storage id) of the newest labeled_sentiment materialization after `after`."""
+    records_filter = dg.AssetRecordsFilter(
+        asset_key=dg.AssetKey(LABELED_SENTIMENT), after_storage_id=after
+    )
+    page = instance.fetch_materializations(records_filter, 1, ascending=False)
+    if not page.records:
+        return None
+    newest = page.records[0]
+    return _row_count(newest), newest.storage_id
+
+
+def advance(instance: dg.DagsterInstance, state: TrainingCursor) -> TrainingCursor:
+    """The cursor after reading every new materialization (counts added, ids moved on)."""
+    documents, corpus_after = count_new_documents(instance, state.corpus_after)
+    state = replace(state, corpus_after=corpus_after, new_documents=state.new_documents + documents)
+    labels = newest_label_total(instance, state.labels_after)
+    if labels is not None:
+        total, labels_after = labels
+        state = replace(
+            state,
+            labels_after=labels_after,
+            labels_total=total,
+            new_labels=state.new_labels + max(0, total - state.labels_total),
+        )
+    return state
+
+
+def build_training_sensor(settings: Settings) -> dg.SensorDefinition:
+    min_documents = settings.retrain_min_new_documents
+    min_labels = settings.retrain_min_new_labels
+
+    @dg.sensor(
+        name="training_sensor",
+        job_name=TRAINING_JOB,
+        minimum_interval_seconds=settings.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=f"Requests training_job once {min_documents} new cleaned_corpus documents "
+        f"or {min_labels} new labels have arrived since the last training request; one run at "
+        "a time.",
+    )
+    def training_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        state = advance(context.instance, TrainingCursor.parse(context.cursor))
+        seen = (
+            f"{state.new_documents}/{min_documents} new documents, "
+            f"{state.new_labels}/{min_labels} new labels since the last training request"
+        )
+        if state.new_documents < min_documents and state.new_labels < min_labels:
+            return dg.SensorResult(skip_reason=f"not enough new data: {seen}", cursor=state.dump())
+        busy = training_run_in_flight(context.instance)
+        if busy is not None:
+            return dg.SensorResult(
+                skip_reason=f"{seen}, but {describe(busy)}: waiting for it to finish",
+                cursor=state.dump(),
+            )
+        context.log.info(f"requesting {TRAINING_JOB}: {seen}")
+        request = dg.RunRequest(
+            run_key=f"train-corpus{state.corpus_after}-labels{state.labels_after}",
+            tags={
+                "eswi/trigger": "new-data",
+                "eswi/new_documents": str(state.new_documents),
+                "eswi/new_labels": str(state.new_labels),
+            },
+        )
+        return dg.SensorResult(
+            run_requests=[request],
+            cursor=replace(state, new_documents=0, new_labels=0).dump(),
+        )
+
+    return training_sensor

@@ -1,0 +1,1 @@
+"""Automation and deployment: jobs, executors, sensors, backfills, Helm values."""

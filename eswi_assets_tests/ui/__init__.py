@@ -1,0 +1,1 @@
+"""The Dagster UI, checked in headless Chromium."""
