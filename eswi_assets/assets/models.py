@@ -9,9 +9,11 @@ annotations of the assets' `config` parameters.
 """
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+from transformers import TrainerCallback
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import (
@@ -42,6 +44,31 @@ def checkpoint_key(context: dg.AssetExecutionContext) -> str:
     """Checkpoints are kept under the first run of a retry chain, so a run re-executed from
     failure (or retried automatically) resumes where its first attempt stopped."""
     return context.run.root_run_id or context.run_id
+
+
+def checkpointing(
+    store: ModelStore, asset: str, context: dg.AssetExecutionContext
+) -> tuple[Path, list[TrainerCallback]]:
+    """The trainer's output directory and the callbacks that keep its checkpoints in the store."""
+    key = checkpoint_key(context)
+    return store.checkpoint_dir(asset, key), store.checkpoint_callbacks(asset, key)
+
+
+def artifact(
+    context: dg.AssetExecutionContext,
+    result: TrainingResult | RewardResult | PpoResult,
+    card: CardFacts,
+    check: dg.AssetCheckResult | None = None,
+) -> ModelArtifact:
+    """The version to save; a failed blocking check keeps it out of LATEST."""
+    return ModelArtifact(
+        result.model,
+        result.tokenizer,
+        model_card(card),
+        result.metrics,
+        promote=check is None or check.passed,
+        checkpoint_key=checkpoint_key(context),
+    )
 
 
 def _md_table(df: pd.DataFrame, chars: int = 80) -> dg.MetadataValue:
@@ -139,13 +166,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> dg.Output[ModelArtifact]:
         """Causal LM fine-tuned to expand title + summary into the body, on every crawled
         document except a held-out split (by doc_id hash) used for eval loss and by PPO."""
-        result = train_sft(
-            cleaned_corpus,
-            config,
-            model_store.checkpoint_dir(SFT_MODEL, checkpoint_key(context)),
-            settings.base_model,
-            model_store.checkpoint_callbacks(SFT_MODEL, checkpoint_key(context)),
-        )
+        output_dir, callbacks = checkpointing(model_store, SFT_MODEL, context)
+        result = train_sft(cleaned_corpus, config, output_dir, settings.base_model, callbacks)
         card = CardFacts(
             name="ESWI SFT model",
             summary="Expands a Traditional-Chinese title and summary into a body text.",
@@ -166,16 +188,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
-        return dg.Output(
-            ModelArtifact(
-                result.model,
-                result.tokenizer,
-                model_card(card),
-                result.metrics,
-                checkpoint_key=checkpoint_key(context),
-            ),
-            metadata=sft_metadata(result),
-        )
+        return dg.Output(artifact(context, result, card), metadata=sft_metadata(result))
 
     @dg.asset(
         ins={"labeled_sentiment": dg.AssetIn(), "sft_model": dg.AssetIn()},
@@ -204,8 +217,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             tokenizer,
             target,
             config,
-            model_store.checkpoint_dir(REWARD_MODEL, checkpoint_key(context)),
-            model_store.checkpoint_callbacks(REWARD_MODEL, checkpoint_key(context)),
+            *checkpointing(model_store, REWARD_MODEL, context),
         )
         check = reward_direction(result.metrics)
         card = CardFacts(
@@ -227,15 +239,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForSequenceClassification"),
         )
-        artifact = ModelArtifact(
-            result.model,
-            result.tokenizer,
-            model_card(card),
-            result.metrics,
-            check.passed,
-            checkpoint_key(context),
-        )
-        yield dg.Output(artifact, metadata=reward_metadata(result))
+        yield dg.Output(artifact(context, result, card, check), metadata=reward_metadata(result))
         yield check
 
     @dg.asset(
@@ -271,8 +275,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             scorer,
             target,
             config,
-            model_store.checkpoint_dir(PPO_MODEL, checkpoint_key(context)),
-            model_store.checkpoint_callbacks(PPO_MODEL, checkpoint_key(context)),
+            *checkpointing(model_store, PPO_MODEL, context),
         )
         check = ppo_guard(result.metrics, config.max_kl, config.min_judge_gain)
         card = CardFacts(
@@ -295,15 +298,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
-        artifact = ModelArtifact(
-            result.model,
-            result.tokenizer,
-            model_card(card),
-            result.metrics,
-            check.passed,
-            checkpoint_key(context),
-        )
-        yield dg.Output(artifact, metadata=ppo_metadata(result))
+        yield dg.Output(artifact(context, result, card, check), metadata=ppo_metadata(result))
         yield check
 
     return [sft_model, reward_model, ppo_model]

@@ -7,6 +7,8 @@ trainer here takes its precision from this one place instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -23,6 +25,23 @@ class Hardware:
     def trainer_args(self) -> dict[str, bool]:
         """Keyword arguments for any `transformers.TrainingArguments` subclass."""
         return {"bf16": self.bf16, "fp16": False, "use_cpu": not self.on_gpu}
+
+    def shared_trainer_args(self, output_dir: Path, seed: int, save_steps: int) -> dict[str, Any]:
+        """What every trainer here is given alike: one checkpoint kept (enough to resume), NaN
+        losses logged as they are (so the non-finite-loss stop sees them), no trackers or
+        progress bars, precision from this hardware."""
+        return {
+            "output_dir": str(output_dir),
+            "seed": seed,
+            "logging_nan_inf_filter": False,
+            "save_strategy": "steps",
+            "save_steps": save_steps,
+            "save_total_limit": 1,
+            "gradient_checkpointing": False,
+            "report_to": "none",
+            "disable_tqdm": True,
+            **self.trainer_args(),
+        }
 
 
 def detect_hardware() -> Hardware:

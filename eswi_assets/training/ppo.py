@@ -56,7 +56,7 @@ class PpoParams(dg.Config):
 
     def trl_config(self, output_dir: Path, hardware: Hardware) -> PPOConfig:
         return PPOConfig(
-            output_dir=str(output_dir),
+            **hardware.shared_trainer_args(output_dir, self.seed, self.save_steps),
             total_episodes=self.episodes,
             per_device_train_batch_size=self.batch_size,
             per_device_eval_batch_size=self.batch_size,
@@ -70,16 +70,7 @@ class PpoParams(dg.Config):
             missing_eos_penalty=self.missing_eos_penalty,
             stop_token="eos",
             num_sample_generations=0,
-            seed=self.seed,
             logging_steps=1,
-            logging_nan_inf_filter=False,
-            save_strategy="steps",
-            save_steps=self.save_steps,
-            save_total_limit=1,
-            gradient_checkpointing=False,
-            report_to="none",
-            disable_tqdm=True,
-            **hardware.trainer_args(),
         )
 
 

@@ -64,23 +64,14 @@ class RewardParams(dg.Config):
 
     def trl_config(self, output_dir: Path, hardware: Hardware) -> RewardConfig:
         return RewardConfig(
-            output_dir=str(output_dir),
+            **hardware.shared_trainer_args(output_dir, self.seed, self.save_steps),
             num_train_epochs=self.epochs,
             per_device_train_batch_size=self.batch_size,
             learning_rate=self.learning_rate,
             warmup_steps=0.05,
             max_length=self.max_length,
-            seed=self.seed,
             data_seed=self.seed,
             logging_steps=5,
-            logging_nan_inf_filter=False,
-            save_strategy="steps",
-            save_steps=self.save_steps,
-            save_total_limit=1,
-            gradient_checkpointing=False,
-            report_to="none",
-            disable_tqdm=True,
-            **hardware.trainer_args(),
         )
 
 
