@@ -1,13 +1,34 @@
-"""Reading back what the stores hold, and cleaning up after a test, in either profile."""
+"""Rows to store, reading back what the stores hold, and cleaning up after a test, in either
+profile."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pandas as pd
 from elasticsearch import Elasticsearch
 
 from eswi_assets.profiles import build_resources
+from eswi_assets.resources.feedback_store import Feedback
 from eswi_assets.settings import Settings
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+
+
+def feedback(n: int, rating: int = 4, user: str = "U123") -> Feedback:
+    """Rating number `n`, given `n` minutes after T0."""
+    return Feedback(
+        feedback_id=f"f{n}",
+        generation_id=f"g{n}",
+        model_version="ppo_model/run-1",
+        prompt="社區長照",
+        response="志工很熱心。",
+        rating=rating,
+        user_id=user,
+        channel="line",
+        created_at=T0 + timedelta(minutes=n),
+    )
 
 
 def stored_table(settings: Settings, name: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import re
+from datetime import UTC, datetime
 from functools import cache
 
 import numpy as np
@@ -16,6 +17,9 @@ import opencc
 import pandas as pd
 import pytest
 import torch
+
+from eswi_assets.resources.feedback_store import Feedback
+from eswi_assets.training.data import format_prompt
 
 torch.set_num_threads(2)
 
@@ -82,6 +86,26 @@ def seed_labels(n_per_label: int, offset: int = 1000) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+def rated_responses() -> list[Feedback]:
+    """Three users rate three responses to one prompt 5, 3 and 1: three preference pairs."""
+    prompt = format_prompt("社區共餐", "長輩一起吃飯")
+    rated = [("大家吃得很開心，志工也很熱心。", 5), ("飯菜普通。", 3), ("很難吃，很失望。", 1)]
+    return [
+        Feedback(
+            feedback_id=f"f{i}",
+            generation_id=f"g{i}",
+            model_version="ppo_model/previous",
+            prompt=prompt,
+            response=response,
+            rating=value,
+            user_id=f"U{i}",
+            channel="line",
+            created_at=datetime(2026, 11, 3, tzinfo=UTC),
+        )
+        for i, (response, value) in enumerate(rated)
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ previous model stays latest" is checked against real earlier versions.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -22,12 +21,12 @@ from transformers import (
 
 from eswi_assets.assets.models import build_model_assets
 from eswi_assets.labeling.seed import seed_labels
-from eswi_assets.resources.feedback_store import Feedback, SqliteFeedbackStore
+from eswi_assets.resources.feedback_store import SqliteFeedbackStore
 from eswi_assets.resources.model_store import LocalModelStore
 from eswi_assets.settings import Settings
 from eswi_assets.training.data import format_prompt
 from eswi_assets.training.reward import PROBE_PAIRS, score
-from eswi_assets_tests.training.conftest import review_corpus
+from eswi_assets_tests.training.conftest import rated_responses, review_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -73,25 +72,6 @@ class Pipeline:
         return self.store.load_latest(asset).local_dir
 
 
-def ratings() -> list[Feedback]:
-    prompt = format_prompt("社區共餐", "長輩一起吃飯")
-    rated = [("大家吃得很開心，志工也很熱心。", 5), ("飯菜普通。", 3), ("很難吃，很失望。", 1)]
-    return [
-        Feedback(
-            feedback_id=f"f{i}",
-            generation_id=f"g{i}",
-            model_version="ppo_model/previous",
-            prompt=prompt,
-            response=response,
-            rating=value,
-            user_id=f"U{i}",
-            channel="line",
-            created_at=datetime(2026, 11, 3, tzinfo=UTC),
-        )
-        for i, (response, value) in enumerate(rated)
-    ]
-
-
 def materialize(
     pipeline: Pipeline,
     assets: list,
@@ -124,7 +104,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     tmp = tmp_path_factory.mktemp("models")
     store = LocalModelStore(base_dir=str(tmp / "models"))
     feedback = SqliteFeedbackStore(path=str(tmp / "feedback.sqlite"), salt="test-salt")
-    feedback.upsert(ratings())
+    feedback.upsert(rated_responses())
     empty = dg.materialize([], resources={})
     setup = Pipeline(tmp, store, feedback, empty)
     inputs = load_inputs(setup, review_corpus(160), seed_labels(1000), "pipeline.duckdb")

@@ -3,7 +3,6 @@ the Elasticsearch feedback store, models written to S3 (moto server), all wired 
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import dagster as dg
 import pandas as pd
@@ -14,12 +13,10 @@ from moto.server import ThreadedMotoServer
 from eswi_assets.definitions import build_definitions
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.profiles import build_resources
-from eswi_assets.resources.feedback_store import Feedback
 from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
 from eswi_assets.settings import Profile, Settings
-from eswi_assets.training.data import format_prompt
 from eswi_assets_tests.stores import drop_prefixed
-from eswi_assets_tests.training.conftest import review_corpus
+from eswi_assets_tests.training.conftest import rated_responses, review_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -67,24 +64,10 @@ def settings(es_url: str, moto_endpoint: str, monkeypatch, tmp_path) -> Iterator
 def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Settings):
     resources = build_resources(settings)
     resources["model_store"].s3.get_client().create_bucket(Bucket=BUCKET)
-    prompt = format_prompt("社區共餐", "長輩一起吃飯")
     ratings = ElasticsearchFeedbackStore(  # what the serving app holds: the same index and salt
         url=settings.elasticsearch_url, index_prefix=settings.es_index_prefix, salt="pepper"
     )
-    ratings.upsert(
-        Feedback(
-            feedback_id=f"f{i}",
-            generation_id=f"g{i}",
-            model_version="ppo_model/v0",
-            prompt=prompt,
-            response=text,
-            rating=rating,
-            user_id=f"U{i}",
-            channel="api",
-            created_at=datetime(2026, 11, 3, tzinfo=UTC),
-        )
-        for i, (text, rating) in enumerate([("大家都很開心。", 5), ("很失望。", 1)])
-    )
+    ratings.upsert(rated_responses())
     corpus = review_corpus(60).assign(cjk_share=1.0, pii_redactions=0)
     io_manager = resources["io_manager"]
     defs = build_definitions(settings)
@@ -128,7 +111,7 @@ def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Setting
         for k in ("feedback_train_pairs", "feedback_eval_pairs")
         if k in reward_metadata
     )
-    assert feedback_pairs == 1
+    assert feedback_pairs == 3
     stored = resources["model_store"].load_latest("sft_model")
     assert stored.version == result.run_id
     model, tokenizer = stored.load()
