@@ -1,5 +1,13 @@
 # Everyday commands. The README's two set-up commands are `make run` and `make test`.
+# Tools come from .tools/ (scripts/tools.sh), never from the caller's PATH: a shell with only the
+# system directories runs every recipe the same way.
 .PHONY: setup run test ui serve lint format bench
+
+export ESWI_TOOLS_DIR ?= $(CURDIR)/.tools
+export PATH := $(ESWI_TOOLS_DIR)/bin:$(PATH)
+export UV_PYTHON_DOWNLOADS := never
+export UV_SYSTEM_CERTS := 1
+UV := $(ESWI_TOOLS_DIR)/bin/uv
 
 setup:
 	bash scripts/bootstrap.sh
@@ -9,24 +17,24 @@ run: setup
 
 test:
 	bash scripts/bootstrap.sh --test
-	uv run ruff check .
-	uv run pytest
+	$(UV) run ruff check .
+	$(UV) run pytest
 
 ui: setup
 	DAGSTER_HOME=$${DAGSTER_HOME:-$$PWD/.dagster_home} bash -c 'mkdir -p $$DAGSTER_HOME && \
 	  { [ -f $$DAGSTER_HOME/dagster.yaml ] || cp deploy/local/dagster.yaml $$DAGSTER_HOME/; } && \
-	  uv run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
+	  $(UV) run dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000'
 
 serve: setup
-	uv run python -m eswi_assets.serving
+	$(UV) run python -m eswi_assets.serving
 
 lint:
-	uv run ruff check .
-	uv run ruff format --check .
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
 
 format:
-	uv run ruff format .
-	uv run ruff check --fix .
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
 
 bench:
-	for b in benchmarks/bench_*.py; do uv run python $$b || exit 1; done
+	for b in benchmarks/bench_*.py; do $(UV) run python $$b || exit 1; done

@@ -25,6 +25,7 @@ from eswi_assets.settings import Settings
 
 ES_API_KEY = "ESWI_ELASTICSEARCH_API_KEY"
 FEEDBACK_SALT = "ESWI_FEEDBACK_SALT"
+DOCCANO_PASSWORD = "ESWI_DOCCANO_PASSWORD"
 
 
 def build_resources(settings: Settings) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def _labeling(settings: Settings) -> dg.ConfigurableResource:
     return DoccanoResource(
         url=settings.doccano_url,
         username=settings.doccano_username,
-        password=dg.EnvVar("ESWI_DOCCANO_PASSWORD"),
+        password=dg.EnvVar(DOCCANO_PASSWORD),
         project_name=settings.doccano_project,
     )
 
@@ -74,7 +75,7 @@ def _production(settings: Settings) -> dict[str, Any]:
             url=settings.elasticsearch_url, api_key=api_key, index_prefix=settings.es_index_prefix
         ),
         "model_store": S3ModelStore(
-            s3=S3Resource(endpoint_url=settings.s3_endpoint_url),
+            s3=S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region),
             bucket=settings.s3_bucket,
             prefix=settings.s3_prefix,
         ),

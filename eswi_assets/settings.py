@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         description="Hugging Face id or local directory; None builds a tiny GPT-2 from config.",
     )
     gpu_pool: str = "gpu"
+    gpu_pool_limit: int = Field(
+        default=1, ge=1, description="Training steps at once across all runs: the GPU card count."
+    )
+    training_cpu: str = Field(
+        default="4", description="CPU request and limit of a training step pod (a GPU node's)."
+    )
+    training_memory: str = Field(
+        default="32Gi", description="Memory request and limit of a training step pod."
+    )
     gpu_node_selector: dict[str, str] = Field(
         default_factory=lambda: {"cloud.google.com/gke-accelerator": "nvidia-tesla-t4"}
     )
@@ -90,6 +99,7 @@ class Settings(BaseSettings):
     s3_bucket: str = "eswi-models"
     s3_prefix: str = "models"
     s3_endpoint_url: str | None = None
+    aws_region: str = Field(default="us-east-1", description="Region of the S3 model store.")
     labeling: Literal["seed", "doccano"] | None = Field(
         default=None, description="Where labels come from; default: doccano in production."
     )

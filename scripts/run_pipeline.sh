@@ -4,10 +4,12 @@
 # models on every crawled date (they read all partitions of cleaned_corpus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/tools.sh
 
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/local/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+uv run python -m eswi_assets.pools
 
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
 data_assets="${ESWI_DATA_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
