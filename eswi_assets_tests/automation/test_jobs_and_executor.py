@@ -1,5 +1,5 @@
-"""Jobs select the right assets; production runs steps as Kubernetes jobs, and the step pod a
-training asset gets asks for a GPU on the GPU pool (built by dagster-k8s, no cluster needed)."""
+"""Jobs select the right assets and production runs steps as Kubernetes jobs. The step pods
+themselves are built through the chart and dagster-k8s in test_step_pods_from_chart.py."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ import dagster as dg
 import pytest
 from dagster._config import process_config
 from dagster_k8s import k8s_job_executor
-from dagster_k8s.container_context import K8sContainerContext
-from dagster_k8s.job import (
-    DagsterK8sJobConfig,
-    UserDefinedDagsterK8sConfig,
-    construct_dagster_k8s_job,
-    get_user_defined_k8s_config,
-)
+from dagster_k8s.job import get_user_defined_k8s_config
 
 from eswi_assets.definitions import build_definitions
 from eswi_assets.executors import k8s_executor_config
@@ -80,65 +74,6 @@ def test_production_executor_config_comes_from_settings(tmp_path):
     assert config["max_concurrent"] == 3
     assert "ESWI_PROFILE=production" in config["env_vars"]
     assert "job_image" not in k8s_executor_config(Settings(profile=Profile.PRODUCTION))
-
-
-def step_job_for(settings: Settings, asset_name: str):
-    """The V1Job the k8s executor would create for `asset_name`'s step: executor config merged
-    with the step's `dagster-k8s/config` tags, exactly as K8sStepHandler merges them."""
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def("training_job")
-    step_tags = job.graph.node_named(asset_name).tags
-    config = k8s_executor_config(settings)
-    executor_context = K8sContainerContext(
-        env_secrets=config["env_secrets"],
-        env_vars=config["env_vars"],
-        labels=config["labels"],
-        namespace=config["job_namespace"],
-        run_k8s_config=UserDefinedDagsterK8sConfig.from_dict(config["step_k8s_config"]),
-    )
-    context = executor_context.merge(
-        K8sContainerContext(run_k8s_config=get_user_defined_k8s_config(step_tags))
-    )
-    job_config = DagsterK8sJobConfig(
-        job_image=config.get("job_image", "eswi:latest"),
-        dagster_home="/opt/dagster/dagster_home",
-        instance_config_map="dagster-instance",
-        postgres_password_secret="dagster-postgresql-secret",
-    )
-    return construct_dagster_k8s_job(
-        job_config,
-        args=["dagster", "api", "execute_step"],
-        job_name=f"dagster-step-{asset_name.replace('_', '-')}",
-        user_defined_k8s_config=context.run_k8s_config,
-        component="step_worker",
-        labels={"dagster/op": asset_name},
-    )
-
-
-@pytest.mark.parametrize("asset_name", sorted(MODELS))
-def test_training_step_pod_asks_for_a_gpu_on_the_gpu_pool(tmp_path, asset_name):
-    settings = Settings(
-        profile=Profile.PRODUCTION,
-        data_dir=tmp_path,
-        k8s_image="registry.example/eswi:1.2.3",
-        gpu_node_selector={"cloud.google.com/gke-nodepool": "gpu-a100"},
-        gpu_tolerations=[{"key": "dedicated", "operator": "Equal", "value": "gpu"}],
-    )
-    v1job = step_job_for(settings, asset_name)
-    pod = v1job.spec.template.spec
-    [container] = pod.containers
-    assert container.resources.limits == {"nvidia.com/gpu": "1"}
-    assert container.resources.requests == {"nvidia.com/gpu": "1"}
-    assert pod.node_selector == {"cloud.google.com/gke-nodepool": "gpu-a100"}
-    assert [(t.key, t.operator, t.value) for t in pod.tolerations] == [
-        ("dedicated", "Equal", "gpu")
-    ]
-    assert container.image == "registry.example/eswi:1.2.3"
-    assert [source.secret_ref.name for source in container.env_from] == ["eswi-secrets"]
-    assert {"name": "ESWI_PROFILE", "value": "production"} in [
-        {"name": env.name, "value": env.value} for env in container.env
-    ]
-    assert v1job.spec.ttl_seconds_after_finished == 24 * 3600
 
 
 def test_crawl_step_pod_asks_for_no_gpu(tmp_path):

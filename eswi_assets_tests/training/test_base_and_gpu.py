@@ -54,7 +54,9 @@ def test_training_assets_ask_for_one_gpu_on_the_configured_nodes_in_one_pool():
     assert {a.key.to_user_string() for a in trained} == {"sft_model", "reward_model", "ppo_model"}
     for asset in trained:
         k8s = get_user_defined_k8s_config(asset.op.tags)
-        assert k8s.container_config["resources"]["limits"] == {"nvidia.com/gpu": "1"}
+        wanted = {"nvidia.com/gpu": "1", "cpu": settings.training_cpu, "memory": "32Gi"}
+        assert k8s.container_config["resources"]["limits"] == wanted
+        assert k8s.container_config["resources"]["requests"] == wanted
         assert k8s.pod_spec_config["node_selector"] == {"pool": "gpu-a100"}
         assert k8s.pod_spec_config["tolerations"][0]["key"] == "gpu"
         assert asset.op.pool == "a100"
