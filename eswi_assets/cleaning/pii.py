@@ -166,8 +166,13 @@ _PLATE_VALUE = (
 )
 _PLATE_CUED = re.compile(r"(?:車|车|牌|[Pp]late)" + _CUE_GAP + _PLATE_VALUE)
 _PLATE_AFTER = re.compile(_PLATE_VALUE + r"[^\n。！？；]{0,6}?(?:車|车)")
-# Modern car plates (three letters without I and O, four digits) need no cue.
+# Modern car plates (three letters without I and O, four digits) need no cue, unless the text
+# just before says it is a product's code (`型號 RTX-4090`).
 _PLATE_MODERN = re.compile(r"(?<![0-9A-Za-z-])([A-HJ-NP-Z]{3}-[0-9]{4})(?![0-9A-Za-z-])")
+_PRODUCT_CUE = re.compile(
+    r"(?:型號|型号|規格|规格|產品|产品|品號|品号|料號|料号|貨號|货号|編號|编号|[Mm]odel|SKU|顯卡|显卡)"
+    r"[^\n。！？；]{0,6}$"
+)
 _HANDLE = re.compile(
     r"(?:LINE|Line|line|賴|IG|Ig|ig|Instagram|instagram|FB|fb|Facebook|facebook|臉書|脸书|"
     r"推特|Twitter|twitter|Threads|threads|Telegram|telegram|TG|微信|WeChat|wechat|WeChat ID|"
@@ -335,6 +340,9 @@ def _plates(text: str) -> Iterator[Span]:
     for pattern in (_PLATE_CUED, _PLATE_AFTER, _PLATE_MODERN):
         for m in pattern.finditer(text):
             value = m.group(1)
+            before = text[max(0, m.start(1) - 12) : m.start(1)]
+            if pattern is _PLATE_MODERN and _PRODUCT_CUE.search(before):
+                continue
             if any(c.isalpha() for c in value) and any(c.isdigit() for c in value):
                 yield Span(m.start(1), m.end(1), "plate")
 

@@ -113,6 +113,8 @@ LOOKALIKES = [
     "用LINE Pay付款很方便",
     "匯款金額12000元",
     "商品編號A951253007缺貨",  # a product code that happens to pass the ID check digit
+    "型號 RTX-4090 顯示卡",  # a plate-shaped product code
+    "規格：ABC-1234 型",
 ]
 
 
