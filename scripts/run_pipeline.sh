@@ -13,7 +13,7 @@ uv run python -m eswi_assets.pools
 
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
 data_assets="${ESWI_DATA_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
-model_assets="${ESWI_MODEL_ASSETS:-sft_model,reward_model,ppo_model,rating_table}"
+model_assets="${ESWI_MODEL_ASSETS:-base_model,sft_model,reward_model,ppo_model,rating_table}"
 
 uv run python -m eswi_assets.demo_site serve --dir .eswi/demo_site --port 8765 &
 site_pid=$!
