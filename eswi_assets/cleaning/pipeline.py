@@ -22,7 +22,7 @@ import pandas as pd
 from eswi_assets.cleaning.chinese import Language, cjk_share, detect_language, to_traditional
 from eswi_assets.cleaning.dedup import DedupResult, deduplicate
 from eswi_assets.cleaning.extract import ExtractionFailure, extract_document
-from eswi_assets.cleaning.pii import PII_KINDS, redact
+from eswi_assets.cleaning.pii import PII_KINDS, redact_document
 from eswi_assets.cleaning.quality import QualityRules
 
 # The `cleaned_corpus` table of ARCHITECTURE.md, in column order, with its pandas dtypes.
@@ -129,7 +129,7 @@ def clean_page(
     texts = (extracted.title or fallback_title, extracted.summary, extracted.body)
     if source_language == "zh-Hans":
         texts = tuple(map(to_traditional, texts))
-    title, summary, body = map(redact, texts)
+    title, summary, body = redact_document(texts)
     problem = rules.problem(body.text)
     if problem:
         return Dropped(QUALITY, problem)

@@ -115,3 +115,36 @@ def test_only_pii_residue_is_blocking():
     blocking = {s.name for s in check_specs(CLEANED_CORPUS) if s.blocking}
     assert blocking == {"pii_residue"}
     assert not any(s.blocking for s in check_specs(RAW_PAGES))
+
+
+def test_pii_the_redactor_misses_fails_the_residue_check_with_masked_examples():
+    """A value the redactor has no rule for (a bare name with only a weak cue, a house number
+    with an unknown road suffix) is still caught: the check runs an independent detector."""
+    from eswi_assets.cleaning.pii import redact
+
+    missed = "這份文件由陳美玲小姐整理，寄到幸福大道一段8號。"
+    redacted = redact(missed).text
+    df = corpus()
+    df.loc[5, "body"] = BODY + redacted.replace("[NAME_1]", "陳美玲")  # the redactor "missed" it
+    result = results_by_name(CLEANED_CORPUS, df)["pii_residue"]
+    assert not result.passed
+    assert result.metadata["residue_name"].value >= 1
+    examples = result.metadata["masked_examples"].value
+    assert examples and all("陳美玲" not in e for e in examples)
+
+
+def test_redacted_placeholders_pass_the_residue_check():
+    df = corpus()
+    df.loc[2, "body"] = BODY + "承辦人[NAME_1]表示，請撥[PHONE]或寄到[ADDRESS]，LINE ID：[HANDLE]。"
+    assert results_by_name(CLEANED_CORPUS, df)["pii_residue"].passed
+
+
+def test_a_detector_that_cannot_load_fails_the_check_instead_of_passing(monkeypatch):
+    from eswi_assets.cleaning import pii_audit
+
+    def broken() -> None:
+        raise pii_audit.DetectorUnavailable("no tagger")
+
+    monkeypatch.setattr("eswi_assets.checks.corpus_checks.load_detector", broken)
+    with pytest.raises(pii_audit.DetectorUnavailable):
+        results_by_name(CLEANED_CORPUS, corpus())

@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import pytest
 
-from eswi_assets.cleaning.pii import PII_KINDS, pii_residue
+from eswi_assets.cleaning.pii import PII_KINDS, find_pii
 from eswi_assets.cleaning.pipeline import (
     CORPUS_COLUMNS,
     CORPUS_DTYPES,
@@ -127,7 +127,7 @@ def test_personal_data_is_redacted_in_stored_documents(cleaned) -> None:
         "address": 1,
     }
     for _, doc in cleaned.corpus.iterrows():
-        assert not any(pii_residue(f"{doc['title']}\n{doc['summary']}\n{doc['body']}").values())
+        assert not find_pii(f"{doc['title']}\n{doc['summary']}\n{doc['body']}")
 
 
 def test_simplified_pages_are_stored_in_traditional_chinese(cleaned) -> None:
