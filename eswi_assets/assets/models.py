@@ -373,7 +373,9 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             config,
             *checkpointing(model_store, REWARD_MODEL, context),
         )
-        check = reward_guard(result.metrics, RewardBar(config.min_label_accuracy))
+        check = reward_guard(
+            result.metrics, RewardBar(config.min_label_accuracy, config.probes_block)
+        )
         card = CardFacts(
             name="ESWI reward model",
             summary=f"Scores how {target} a Traditional-Chinese text is (one scalar; higher is "

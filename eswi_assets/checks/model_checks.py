@@ -55,7 +55,7 @@ def _result(name: str, conditions: dict[str, bool], metadata: dict) -> dg.AssetC
 
 @dataclass(frozen=True)
 class SftBar:
-    min_gain_over_bigram: float = 0.0  # nats/char below the bigram baseline
+    min_gain_over_bigram: float = -0.3  # nats/char below the bigram baseline (SftParams says why)
     max_broken_share: float = 0.0
     regression_tolerance: float = 0.02  # relative rise of held-out nats/char against LATEST
 
@@ -81,6 +81,7 @@ def sft_guard(
 @dataclass(frozen=True)
 class RewardBar:
     min_label_accuracy: float = 0.85
+    probes_block: bool = True  # the adversarial probes must pass
 
 
 def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> dg.AssetCheckResult:
@@ -88,8 +89,8 @@ def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> dg.AssetCheckR
     conditions = {
         "label_accuracy": _finite(accuracy) and accuracy >= bar.min_label_accuracy,
         "probe_pairs_in_order": bool(metrics["probe_order_ok"]),
-        "repetition_probe": bool(metrics["repetition_probe_ok"]),
-        "length_probe": bool(metrics["length_probe_ok"]),
+        "repetition_probe": bool(metrics["repetition_probe_ok"]) or not bar.probes_block,
+        "length_probe": bool(metrics["length_probe_ok"]) or not bar.probes_block,
     }
     return _result(
         REWARD_GUARD,

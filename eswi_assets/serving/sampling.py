@@ -25,6 +25,8 @@ from transformers import (
     StoppingCriteriaList,
 )
 
+from eswi_assets.training.generation import writable_only
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -93,6 +95,7 @@ def generate_batch(
         max_new_tokens=max(p.max_new_tokens for p in params),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        suppress_tokens=writable_only(tokenizer),
     )
     output = model.generate(
         **batch,

@@ -105,14 +105,19 @@ def completion_cross_entropy_per_char(
     nats, chars = 0.0, 0
     for prompt, completion in zip(prompts, completions, strict=True):
         prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        body_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
-        body_ids = [*body_ids, tokenizer.eos_token_id][: max(1, max_length - len(prompt_ids))]
+        all_ids = [
+            *tokenizer(completion, add_special_tokens=False)["input_ids"],
+            tokenizer.eos_token_id,
+        ]
+        body_ids = all_ids[: max(1, max_length - len(prompt_ids))]
         ids = torch.tensor([prompt_ids + body_ids], device=model.device)
         logits = model(ids).logits[0, len(prompt_ids) - 1 : -1].float()
         log_probs = torch.log_softmax(logits, dim=-1)
         targets = ids[0, len(prompt_ids) :]
         nats -= float(log_probs.gather(1, targets[:, None]).sum())
-        chars += len(tokenizer.decode(body_ids, skip_special_tokens=True)) + 1  # + EOS
+        # Characters scored: the body's share that fit (whatever the tokenizer), + 1 for EOS.
+        kept = (len(body_ids) - (body_ids[-1] == tokenizer.eos_token_id)) / (len(all_ids) - 1)
+        chars += len(completion) * kept + (body_ids[-1] == tokenizer.eos_token_id)
     return nats / chars if chars else float("nan")
 
 

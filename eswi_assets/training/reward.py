@@ -74,6 +74,9 @@ class RewardParams(dg.Config):
     min_label_accuracy: float = Field(
         default=0.85, ge=0, le=1, description="Check: held-out accuracy on label pairs."
     )
+    probes_block: bool = Field(
+        default=True, description="Check: a repeated phrase or padded text must not win."
+    )
 
     def trl_config(self, output_dir: Path, hardware: Hardware, save_steps: int) -> RewardConfig:
         return RewardConfig(

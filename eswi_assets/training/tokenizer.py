@@ -60,3 +60,12 @@ def unknown_share(tokenizer: PreTrainedTokenizerFast, texts: Iterable[str]) -> f
     """Share of characters in `texts` the vocabulary lacks."""
     ids = [i for t in texts for i in tokenizer(t, add_special_tokens=False)["input_ids"]]
     return sum(i == tokenizer.unk_token_id for i in ids) / len(ids) if ids else 0.0
+
+
+def missing_characters(
+    tokenizer: PreTrainedTokenizerFast, texts: Iterable[str], min_count: int = 2
+) -> list[str]:
+    """Characters of `texts` (seen at least `min_count` times) the vocabulary lacks: what a
+    model fine-tuned on `texts` could otherwise only write as UNK."""
+    vocab = tokenizer.get_vocab()
+    return [c for c in character_vocabulary(texts, min_count) if c not in vocab and c.strip()]

@@ -40,7 +40,7 @@ RUN_CONFIG = {
     "ops": {
         "base_model": {"config": {"preset": "test"}},
         "sft_model": {"config": {"epochs": 10, "seed": 0, "min_gain_over_bigram": -10.0}},
-        "reward_model": {"config": {"seed": 0, "min_label_accuracy": 0.6}},
+        "reward_model": {"config": {"seed": 0, "min_label_accuracy": 0.6, "probes_block": False}},
         "ppo_model": {
             "config": {
                 "episodes": 256,
