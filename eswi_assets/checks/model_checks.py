@@ -80,7 +80,7 @@ def sft_guard(
 
 @dataclass(frozen=True)
 class RewardBar:
-    min_label_accuracy: float = 0.85
+    min_label_accuracy: float = 0.80
     probes_block: bool = True  # the adversarial probes must pass
 
 

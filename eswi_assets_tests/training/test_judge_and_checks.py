@@ -114,8 +114,8 @@ def test_reward_gate_stops_low_held_out_accuracy():
         "repetition_probe_ok": 1.0,
         "length_probe_ok": 1.0,
     }
-    assert not reward_guard(metrics, RewardBar(min_label_accuracy=0.85)).passed
-    assert reward_guard(metrics | {"label_accuracy": 0.9}, RewardBar()).passed
+    assert not reward_guard(metrics, RewardBar()).passed
+    assert reward_guard(metrics | {"label_accuracy": 0.85}, RewardBar()).passed
 
 
 def ppo_metrics(sft: list[str], ppo: list[str], before, after, prompts) -> dict[str, float]:
