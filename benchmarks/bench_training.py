@@ -65,29 +65,40 @@ def _timed(fn: Callable[[], float]) -> dict[str, float]:
     return {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds} | _peak_memory()
 
 
-def sft_ours(corpus: pd.DataFrame, params: SftParams) -> dict[str, float]:
+def fresh_model(corpus: pd.DataFrame, shape: TinyModelParams):
+    """A from-config GPT-2 with a character tokenizer over the corpus (base_model's shape)."""
+    examples = corpus_examples(corpus)
+    return base_model(None, (examples["prompt"] + examples["completion"]).tolist(), shape)
+
+
+def sft_ours(corpus: pd.DataFrame, params: SftParams, shape: TinyModelParams) -> dict[str, float]:
     def run() -> float:
-        result = train_sft(corpus, params, Path(tempfile.mkdtemp()))
+        model, tokenizer = fresh_model(corpus, shape)
+        result = train_sft(corpus, params, Path(tempfile.mkdtemp()), model, tokenizer)
         return result.metrics["train_tokens"] * params.epochs
 
     return _timed(run)
 
 
-def sft_direct(corpus: pd.DataFrame, params: SftParams) -> dict[str, float]:
+def sft_direct(corpus: pd.DataFrame, params: SftParams, shape: TinyModelParams) -> dict[str, float]:
     from datasets import Dataset
     from trl import SFTTrainer
 
+    from eswi_assets.training.sft import save_every
+
     examples = corpus_examples(corpus)
-    model, tokenizer = base_model(
-        None, (examples["prompt"] + examples["completion"]).tolist(), params.model
-    )
+    model, tokenizer = fresh_model(corpus, shape)
     train = examples[examples["split"] == "sft"][["prompt", "completion"]]
     held_out = examples[examples["split"] == "eval"][["prompt", "completion"]]
 
     def run() -> float:
         trainer = SFTTrainer(
             model=model,
-            args=params.trl_config(Path(tempfile.mkdtemp()), detect_hardware()),
+            args=params.trl_config(
+                Path(tempfile.mkdtemp()),
+                detect_hardware(),
+                save_every(len(train), params.batch_size, params.epochs),
+            ),
             train_dataset=Dataset.from_pandas(train, preserve_index=False),
             eval_dataset=Dataset.from_pandas(held_out, preserve_index=False),
             processing_class=tokenizer,
@@ -160,7 +171,8 @@ def _in_fresh_process(fn: Callable[..., dict[str, float]], *args: Any) -> dict[s
 
 def prepare_ppo_models(corpus: pd.DataFrame, models_dir: str, sft: SftParams) -> None:
     """An SFT policy and a reward model for both PPO variants to start from."""
-    result = train_sft(corpus, sft, Path(tempfile.mkdtemp()))
+    model, tokenizer = fresh_model(corpus, TinyModelParams())
+    result = train_sft(corpus, sft, Path(tempfile.mkdtemp()), model, tokenizer)
     result.model.save_pretrained(f"{models_dir}/sft")
     result.tokenizer.save_pretrained(f"{models_dir}/sft")
     pairs = label_pairs(seed_labels(1000), "positive", 2000, 0)
@@ -198,11 +210,11 @@ def main() -> None:
         if args.gpt2_small
         else TinyModelParams()
     )
-    sft = SftParams(epochs=args.epochs, model=shape)
+    sft = SftParams(epochs=args.epochs)
     report(
         f"SFT ({args.docs} docs, {args.epochs:g} epochs, {shape.n_layer}x{shape.n_embd})",
-        _in_fresh_process(sft_ours, corpus, sft),
-        _in_fresh_process(sft_direct, corpus, sft),
+        _in_fresh_process(sft_ours, corpus, sft, shape),
+        _in_fresh_process(sft_direct, corpus, sft, shape),
     )
     if args.gpt2_small:
         return

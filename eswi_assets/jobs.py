@@ -1,7 +1,8 @@
 """Jobs operators launch by name (from the UI, the CLI, schedules and sensors).
 
 - `crawl_job`: crawl and clean one crawl date (or a range: both assets run a range as one run).
-- `training_job`: `sft_model` -> `reward_model` -> `ppo_model`, on GPU nodes in production.
+- `training_job`: `base_model` -> `sft_model` -> `reward_model` -> `ppo_model`, on GPU nodes in
+  production (`base_model` reuses its checkpoint unless its data version changed).
 - `feedback_job`: `reward_model` and everything downstream of it (`ppo_model`, `rating_table`);
   the feedback sensor runs a subset of it: `rating_table` alone, or the retrain.
 - `full_pipeline`: every asset. Given a range of crawl dates it crawls and cleans each date and
@@ -24,11 +25,12 @@ from eswi_assets.settings import Settings
 RAW_PAGES = "raw_pages"
 CLEANED_CORPUS = "cleaned_corpus"
 LABELED_SENTIMENT = "labeled_sentiment"
+BASE_MODEL = "base_model"
 SFT_MODEL = "sft_model"
 REWARD_MODEL = "reward_model"
 PPO_MODEL = "ppo_model"
 RATING_TABLE = "rating_table"
-MODEL_KEYS = (SFT_MODEL, REWARD_MODEL, PPO_MODEL)
+MODEL_KEYS = (BASE_MODEL, SFT_MODEL, REWARD_MODEL, PPO_MODEL)
 
 CRAWL_JOB = "crawl_job"
 TRAINING_JOB = "training_job"

@@ -11,9 +11,15 @@ mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/local/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 uv run python -m eswi_assets.pools
 
+# `dagster asset materialize` warns on every call that `dg launch` supersedes it (dg is not a
+# dependency here); the warning says nothing about the run, so it stays out of the log.
+export PYTHONWARNINGS="ignore:Function \`asset_materialize_command\` is superseded"
+# transformers' per-file load/save bars; the trainers still log loss every few steps.
+export HF_HUB_DISABLE_PROGRESS_BARS=1
+
 partition="${ESWI_PARTITION:-$(TZ=Asia/Taipei date +%F)}"
 data_assets="${ESWI_DATA_ASSETS:-raw_pages,cleaned_corpus,labeled_sentiment}"
-model_assets="${ESWI_MODEL_ASSETS:-sft_model,reward_model,ppo_model,rating_table}"
+model_assets="${ESWI_MODEL_ASSETS:-base_model,sft_model,reward_model,ppo_model,rating_table}"
 
 uv run python -m eswi_assets.demo_site serve --dir .eswi/demo_site --port 8765 &
 site_pid=$!

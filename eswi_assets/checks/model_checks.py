@@ -1,71 +1,138 @@
-"""Model checks: a reward model that ranks sentiment the wrong way, or a PPO policy that drifted
-too far from its reference or fooled only its own reward model, must not reach users.
+"""Model checks: an unreadable SFT model, a reward model that can be gamed, or a PPO policy that
+fooled only its own reward model must not reach users.
 
-Both are blocking: a failing check stops the steps downstream, and the asset also keeps the
+All are blocking: a failing check stops the steps downstream, and the asset also keeps the
 failing version out of the model store's `LATEST`, so serving never loads it. The checks are
-plain functions of the step's metrics, testable without training anything.
+plain functions of the step's metrics and thresholds, testable without training anything.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import dagster as dg
 
+SFT_MODEL = "sft_model"
 REWARD_MODEL = "reward_model"
 PPO_MODEL = "ppo_model"
-REWARD_DIRECTION = "probe_sentences_in_order"
-PPO_GUARD = "kl_bounded_and_judge_improves"
+SFT_GUARD = "beats_bigram_whole_characters_no_regression"
+REWARD_GUARD = "held_out_accuracy_and_adversarial_probes"
+PPO_GUARD = "judge_gain_bounded_kl_no_degeneration"
+
+DESCRIPTIONS = {
+    SFT_GUARD: "Held-out cross-entropy per character below the character-bigram baseline's, no "
+    "broken character in samples, and no regression beyond a tolerance against LATEST.",
+    REWARD_GUARD: "Held-out pairwise accuracy on label pairs at or above the bar, fixed probe "
+    "pairs in order, and no phrase repeated N times or padded text outscoring a genuine text.",
+    PPO_GUARD: "The independent judge's (pysenti lexicon) target-sentiment rate rises over SFT "
+    "by the margin with the paired bootstrap interval above 0, KL per token bounded, and "
+    "distinct-2 / repeated 4-grams / broken characters within set factors of SFT's.",
+}
+CHECKS = {SFT_MODEL: SFT_GUARD, REWARD_MODEL: REWARD_GUARD, PPO_MODEL: PPO_GUARD}
 
 
 def model_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
-    if asset == REWARD_MODEL:
-        return [
-            dg.AssetCheckSpec(
-                REWARD_DIRECTION,
-                asset=asset,
-                blocking=True,
-                description="Fixed sentences of the target sentiment outscore the others.",
-            )
-        ]
-    return [
-        dg.AssetCheckSpec(
-            PPO_GUARD,
-            asset=asset,
-            blocking=True,
-            description="KL to the SFT reference stays bounded and the independent sentiment "
-            "judge (snownlp, never seen by PPO) rates PPO's held-out responses above SFT's.",
-        )
-    ]
+    name = CHECKS[asset]
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=DESCRIPTIONS[name])]
 
 
-def reward_direction(metrics: Mapping[str, float]) -> dg.AssetCheckResult:
+def _finite(value: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _result(name: str, conditions: dict[str, bool], metadata: dict) -> dg.AssetCheckResult:
+    failed = [k for k, ok in conditions.items() if not ok]
     return dg.AssetCheckResult(
-        check_name=REWARD_DIRECTION,
-        passed=bool(metrics["probe_order_ok"]),
-        metadata={"probe_gap": float(metrics["probe_gap"])},
+        check_name=name,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description="failed: " + ", ".join(failed) if failed else "all conditions met",
+        metadata={**metadata, **{f"ok_{k}": ok for k, ok in conditions.items()}},
     )
 
 
-def ppo_guard(
-    metrics: Mapping[str, float], max_kl: float, min_judge_gain: float
+@dataclass(frozen=True)
+class SftBar:
+    min_gain_over_bigram: float = -0.3  # nats/char below the bigram baseline (SftParams says why)
+    max_broken_share: float = 0.0
+    regression_tolerance: float = 0.02  # relative rise of held-out nats/char against LATEST
+
+
+def sft_guard(
+    metrics: Mapping[str, float], bar: SftBar, previous: Mapping[str, float] | None
 ) -> dg.AssetCheckResult:
-    kl = float(metrics["kl"])
-    gain = float(metrics["judge_after"] - metrics["judge_before"])
-    kl_ok = math.isfinite(kl) and kl <= max_kl
-    judge_ok = math.isfinite(gain) and gain > min_judge_gain
-    return dg.AssetCheckResult(
-        check_name=PPO_GUARD,
-        passed=kl_ok and judge_ok,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "kl": kl,
-            "max_kl": max_kl,
-            "kl_ok": kl_ok,
+    ce = float(metrics["eval_ce_per_char"])
+    bigram = float(metrics["bigram_ce_per_char"])
+    before = float((previous or {}).get("eval_ce_per_char", float("nan")))
+    conditions = {
+        "beats_bigram": _finite(ce) and ce < bigram - bar.min_gain_over_bigram,
+        "whole_characters": float(metrics["sample_broken_char_share"]) <= bar.max_broken_share,
+        "no_regression": not _finite(before) or ce <= before * (1 + bar.regression_tolerance),
+    }
+    return _result(
+        SFT_GUARD,
+        conditions,
+        {"eval_ce_per_char": ce, "bigram_ce_per_char": bigram, "previous_ce_per_char": before},
+    )
+
+
+@dataclass(frozen=True)
+class RewardBar:
+    min_label_accuracy: float = 0.80
+    probes_block: bool = True  # the adversarial probes must pass
+
+
+def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> dg.AssetCheckResult:
+    accuracy = float(metrics.get("label_accuracy", float("nan")))
+    conditions = {
+        "label_accuracy": _finite(accuracy) and accuracy >= bar.min_label_accuracy,
+        "probe_pairs_in_order": bool(metrics["probe_order_ok"]),
+        "repetition_probe": bool(metrics["repetition_probe_ok"]) or not bar.probes_block,
+        "length_probe": bool(metrics["length_probe_ok"]) or not bar.probes_block,
+    }
+    return _result(
+        REWARD_GUARD,
+        conditions,
+        {"label_accuracy": accuracy, "min_label_accuracy": bar.min_label_accuracy},
+    )
+
+
+@dataclass(frozen=True)
+class PpoBar:
+    min_judge_gain: float = 0.05
+    min_judge_gain_low: float = 0.0  # the interval's lower bound must be above this
+    max_kl_per_token: float = 0.5
+    min_distinct_2_ratio: float = 0.8
+    max_repeated_4gram_ratio: float = 1.5
+    max_broken_share: float = 0.0
+
+
+def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> dg.AssetCheckResult:
+    gain, low = float(metrics["judge_gain"]), float(metrics["judge_gain_low"])
+    kl = float(metrics["kl_per_token"])
+    distinct_ratio = metrics["ppo_distinct_2"] / max(metrics["sft_distinct_2"], 1e-9)
+    # A floor of 0.05 keeps a clean SFT (no repeats at all) from making any repeat a failure.
+    repeat_bar = max(metrics["sft_repeated_4gram_share"], 0.05) * bar.max_repeated_4gram_ratio
+    conditions = {
+        "judge_gain": _finite(gain) and gain >= bar.min_judge_gain,
+        "judge_interval_above_zero": _finite(low) and low > bar.min_judge_gain_low,
+        "kl_per_token": _finite(kl) and kl <= bar.max_kl_per_token,
+        "distinct_2": distinct_ratio >= bar.min_distinct_2_ratio,
+        "repeated_4grams": metrics["ppo_repeated_4gram_share"] <= repeat_bar,
+        "whole_characters": metrics["ppo_broken_char_share"] <= bar.max_broken_share,
+    }
+    return _result(
+        PPO_GUARD,
+        conditions,
+        {
             "judge_gain": gain,
-            "min_judge_gain": min_judge_gain,
-            "judge_ok": judge_ok,
-            "win_rate_judge": float(metrics["win_rate_judge"]),
+            "judge_gain_low": low,
+            "judge_gain_high": float(metrics["judge_gain_high"]),
+            "min_judge_gain": bar.min_judge_gain,
+            "kl_per_token": kl,
+            "max_kl_per_token": bar.max_kl_per_token,
+            "distinct_2_ratio": float(distinct_ratio),
         },
     )

@@ -68,6 +68,7 @@ class ModelArtifact:
     metrics: dict[str, float]
     promote: bool = True
     checkpoint_key: str | None = None  # where its checkpoints were kept; default: its version
+    data_version: str | None = None  # what it was built from, for reuse (base_model)
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def save_artifact(artifact: ModelArtifact, directory: Path, asset: str, version:
         "version": version,
         "saved_at": datetime.now(UTC).isoformat(),
         "metrics": artifact.metrics,
+        "data_version": artifact.data_version,
     }
     (directory / INFO_FILE).write_text(json.dumps(info, ensure_ascii=False, indent=2))
 

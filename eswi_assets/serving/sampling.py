@@ -5,6 +5,9 @@ identical settings would split most batches into ones. Instead the settings beco
 tensors: a logits processor applies each row's temperature, top-k and top-p (temperature 0 keeps
 only the row's argmax, i.e. greedy), and a stopping criterion ends each row at its own
 `max_new_tokens`. A greedy row thus gets the same tokens alone or in any batch.
+
+Decoding is set here in full (`GenerationConfig`), never merged from the model's saved
+`generation_config.json`, so the A/B variants differ only in their weights.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 from transformers import (
+    GenerationConfig,
     LogitsProcessor,
     LogitsProcessorList,
     PreTrainedModel,
@@ -20,6 +24,8 @@ from transformers import (
     StoppingCriteria,
     StoppingCriteriaList,
 )
+
+from eswi_assets.training.generation import writable_only
 
 
 @dataclass(frozen=True)
@@ -81,17 +87,21 @@ def generate_batch(
     """Completions in the order of `prompts` (prompt removed, special tokens dropped)."""
     batch = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
     width = batch["input_ids"].shape[1]
-    output = model.generate(
-        **batch,
+    decoding = GenerationConfig(
         do_sample=True,
         temperature=1.0,
         top_k=0,
         top_p=1.0,
         max_new_tokens=max(p.max_new_tokens for p in params),
-        logits_processor=LogitsProcessorList([RowWiseSampling(params, model.device)]),
-        stopping_criteria=StoppingCriteriaList([RowWiseMaxNewTokens(width, params, model.device)]),
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
+        suppress_tokens=writable_only(tokenizer),
+    )
+    output = model.generate(
+        **batch,
+        generation_config=decoding,
+        logits_processor=LogitsProcessorList([RowWiseSampling(params, model.device)]),
+        stopping_criteria=StoppingCriteriaList([RowWiseMaxNewTokens(width, params, model.device)]),
     )
     special = torch.tensor(tokenizer.all_special_ids, device=output.device)
     completions = []

@@ -1,11 +1,9 @@
-"""Base models: a tiny GPT-2 with a tokenizer trained on the corpus, or a configured checkpoint.
+"""Base models: a GPT-2 built from config over a character tokenizer, or a configured checkpoint.
 
-The default must run offline in minutes on two CPU cores, so it is built from `GPT2Config` with a
-byte-level BPE tokenizer learnt from the corpus itself: byte-level means no text is ever unknown
-(a rare character falls back to its UTF-8 bytes, which matters for sentiment words that appear
-only in labels or user prompts), and BPE merges give common Chinese characters and words one
-token each while the vocabulary stays small. A Hugging Face id or a local directory is read only
-when Settings name one.
+`base_model` (the asset) pretrains the from-config model on shipped news text
+(`training.pretrain`); this module holds the pieces: the model shape, the tokenizer (one token
+per character, `training.tokenizer`) and loading of a Hugging Face id or local directory, read
+only when Settings name one.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -26,8 +23,7 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-EOS = "<|endoftext|>"
-PAD = "<|pad|>"
+from eswi_assets.training.tokenizer import EOS, PAD, train_character_tokenizer
 
 
 class BaseModelError(ValueError):
@@ -37,7 +33,7 @@ class BaseModelError(ValueError):
 class TinyModelParams(dg.Config):
     """Shape of the from-config GPT-2 and its tokenizer (ignored when a base model is set)."""
 
-    vocab_size: int = Field(default=1000, ge=300, description="BPE vocabulary incl. 256 bytes.")
+    vocab_size: int = Field(default=4000, ge=16, description="Characters kept, most frequent.")
     n_layer: int = Field(default=2, ge=1)
     n_embd: int = Field(default=64, ge=8)
     n_head: int = Field(default=2, ge=1)
@@ -45,32 +41,8 @@ class TinyModelParams(dg.Config):
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """Byte-level BPE learnt from `texts`, wrapped for transformers with distinct EOS and PAD.
-
-    Padding is on the left, as generation needs; TRL's SFT and reward collators pad on their own.
-    PAD differs from EOS on purpose: TRL's reward and PPO code locate the end of a sequence by
-    the first pad token, so a shared id would hide the EOS the reward model was trained to read.
-    """
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=2,
-        special_tokens=[EOS, PAD],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(texts, trainer=trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        bos_token=EOS,
-        eos_token=EOS,
-        pad_token=PAD,
-        padding_side="left",
-        model_max_length=1_000_000,
-    )
+    """One token per character of `texts`, the `vocab_size` most frequent kept."""
+    return train_character_tokenizer(texts, max_size=vocab_size)
 
 
 def tiny_gpt2(tokenizer: PreTrainedTokenizerBase, params: TinyModelParams) -> GPT2LMHeadModel:

@@ -18,7 +18,7 @@ Split = Literal["sft", "ppo", "eval"]
 
 # Share of documents per split: "eval" is held out from every training step (SFT eval loss,
 # before/after reward of PPO), "ppo" gives PPO prompts the SFT model never trained on.
-EVAL_FRACTION = 0.15
+EVAL_FRACTION = 0.30
 PPO_FRACTION = 0.25
 
 PROMPT_TEMPLATE = "標題：{title}\n摘要：{summary}\n內文：\n"
@@ -129,6 +129,33 @@ def label_pairs(
         )
     held = pairs[pairs["split"] == "eval"]
     return pd.concat([train.head(max_pairs), held.head(max(1, max_pairs // 4))], ignore_index=True)
+
+
+def repetition_pairs(pairs: pd.DataFrame, seed: int, share: float = 0.25) -> pd.DataFrame:
+    """Degenerate texts rejected against real ones: a short fragment of a chosen sentence
+    repeated many times. A reward model trained only on real sentences scores such loops by
+    their sentiment words alone, which is exactly what PPO learns to exploit; these pairs teach
+    it that repetition is worse than a real text. Fragments come from the training side only."""
+    train = pairs[(pairs["split"] == "train") & (pairs["source"] == "labels")]
+    if train.empty:
+        return pd.DataFrame(columns=PAIR_COLUMNS)
+    rng = np.random.default_rng(seed)
+    chosen = train.sample(n=max(1, int(len(train) * share)), random_state=seed)["chosen"]
+    rows = []
+    for text in chosen:
+        width = int(rng.integers(2, 5))
+        start = int(rng.integers(0, max(1, len(text) - width)))
+        fragment = text[start : start + width] + ("，" if rng.random() < 0.5 else "")
+        rows.append(
+            {
+                "prompt": "",
+                "chosen": text,
+                "rejected": fragment * int(rng.integers(6, 25)),
+                "source": "repetition",
+                "split": "train",
+            }
+        )
+    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 
 def feedback_pairs(feedback: pd.DataFrame, max_pairs_per_prompt: int = 10) -> pd.DataFrame:

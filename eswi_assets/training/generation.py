@@ -5,6 +5,31 @@ from __future__ import annotations
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+REPLACEMENT = "\ufffd"
+
+
+def writable_only(tokenizer: PreTrainedTokenizerBase) -> list[int] | None:
+    """Token ids a model must never write: UNK (a character-level vocabulary's "not a
+    character"), unless it doubles as EOS or PAD as GPT-2's does."""
+    unknown = tokenizer.unk_token_id
+    if unknown is None or unknown in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+        return None
+    return [unknown]
+
+
+def visible_unknowns(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> str:
+    """Decoded text with each UNK shown as U+FFFD: a character the model could not write must
+    count as broken in the measures, not vanish as `skip_special_tokens` would make it."""
+    unknown = tokenizer.unk_token_id
+    if unknown is None or unknown in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+        return tokenizer.decode(ids, skip_special_tokens=True)  # GPT-2's UNK is its EOS
+    pieces, start = [], 0
+    for i, token in enumerate([*ids, unknown]):
+        if token == tokenizer.unk_token_id:
+            pieces.append(tokenizer.decode(ids[start:i], skip_special_tokens=True))
+            start = i + 1
+    return REPLACEMENT.join(pieces)
+
 
 @torch.no_grad()
 def generate(
@@ -16,7 +41,8 @@ def generate(
     temperature: float = 0.7,
     batch_size: int = 16,
 ) -> list[str]:
-    """Sampled continuations (prompt removed, special tokens dropped), reproducible for a seed."""
+    """Sampled continuations (prompt removed, special tokens dropped, UNK shown as U+FFFD),
+    reproducible for a seed."""
     was_training = model.training
     model.eval()
     completions: list[str] = []
@@ -35,8 +61,9 @@ def generate(
                 top_p=1.0,
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=tokenizer.pad_token_id,
+                suppress_tokens=writable_only(tokenizer),
             )
             new_tokens = output[:, batch["input_ids"].shape[1] :]
-            completions += tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            completions += [visible_unknowns(tokenizer, row.tolist()) for row in new_tokens]
     model.train(was_training)
     return completions

@@ -26,6 +26,7 @@ from eswi_assets.training.device import Hardware, detect_hardware
 from eswi_assets.training.generation import generate
 from eswi_assets.training.guards import StopOnNonFiniteLoss, require_finite
 from eswi_assets.training.judge import judge
+from eswi_assets.training.quality import kl_per_token, paired_bootstrap, sample_quality
 from eswi_assets.training.reward import score
 
 
@@ -47,16 +48,23 @@ class PpoParams(dg.Config):
     temperature: float = Field(default=0.7, gt=0)
     kl_coef: float = Field(default=0.05, ge=0)
     missing_eos_penalty: float | None = Field(default=None, ge=0)
-    eval_prompts: int = Field(default=48, ge=1, description="Held-out prompts for before/after.")
+    eval_prompts: int = Field(default=64, ge=1, description="Held-out prompts for before/after.")
     eval_samples: int = Field(default=4, ge=1, description="Responses per held-out prompt.")
-    save_steps: int = Field(default=20, ge=1)
     seed: int = 42
-    max_kl: float = Field(default=25.0, gt=0, description="Check: KL (nats/response) limit.")
-    min_judge_gain: float = Field(default=0.0, description="Check: least judge improvement.")
+    min_judge_gain: float = Field(
+        default=0.05, description="Check: least rise of the judge's target-sentiment rate."
+    )
+    min_judge_gain_low: float = Field(
+        default=0.0, description="Check: the gain interval's lower bound must be above this."
+    )
+    max_kl_per_token: float = Field(default=0.5, gt=0, description="Check: KL limit, nats/token.")
+    min_distinct_2_ratio: float = Field(default=0.8, ge=0, description="Check: vs SFT's.")
+    max_repeated_4gram_ratio: float = Field(default=1.5, gt=0, description="Check: vs SFT's.")
 
     def trl_config(self, output_dir: Path, hardware: Hardware) -> PPOConfig:
+        # PPO checkpoints are never resumed (TRL's PPO trainer has no resume), so none is saved.
         return PPOConfig(
-            **hardware.shared_trainer_args(output_dir, self.seed, self.save_steps),
+            **{**hardware.shared_trainer_args(output_dir, self.seed, 1), "save_strategy": "no"},
             total_episodes=self.episodes,
             per_device_train_batch_size=self.batch_size,
             per_device_eval_batch_size=self.batch_size,
@@ -110,6 +118,7 @@ def rollouts(
     return pd.DataFrame(
         {
             "prompt": prompts,
+            "cut_prompt": cut,
             "response": responses,
             "reward": score(
                 reward_model, tokenizer, [p + r for p, r in zip(cut, responses, strict=True)]
@@ -144,7 +153,13 @@ def train_ppo(
             f"cleaned_corpus gives {len(train_prompts)} PPO prompts, fewer than one batch "
             f"({params.batch_size}); lower batch_size or crawl more documents"
         )
+    if len(eval_prompts) < 8:
+        raise TrainingDataError(
+            f"cleaned_corpus gives {len(eval_prompts)} held-out prompts; the judge needs at "
+            "least 8 for an interval: crawl more documents"
+        )
     set_seed(params.seed)
+    reference = copy.deepcopy(policy)
     # Stopping at once is the cheapest way to dodge both a low score and the KL penalty, and a
     # tiny policy finds it within a few updates; a minimum length keeps PPO on the content.
     # TRL's rollouts and `generate` both merge this from the model's generation config.
@@ -155,7 +170,7 @@ def train_ppo(
         args=params.trl_config(output_dir, detect_hardware()),
         processing_class=tokenizer,
         model=policy,
-        ref_model=copy.deepcopy(policy),
+        ref_model=copy.deepcopy(reference),
         reward_model=reward_model,
         value_model=copy.deepcopy(reward_model),
         train_dataset=prompt_dataset(train_prompts, tokenizer, params.max_prompt_length),
@@ -165,15 +180,29 @@ def train_ppo(
     trainer.train()
     model = trainer.policy_model
     after = rollouts(model, reward_model, tokenizer, evaluation, params, target)
+    # The minimum length is a rollout rule, not part of the model: served with it, the A/B test
+    # would compare decoding settings instead of models.
+    model.generation_config.min_new_tokens = reference.generation_config.min_new_tokens
     history = trainer.state.log_history
+    gain, low, high = paired_bootstrap(
+        before["judge"], after["judge"], before["prompt"], seed=params.seed
+    )
     metrics = {
+        "judge_gain": gain,
+        "judge_gain_low": low,
+        "judge_gain_high": high,
+        "kl_per_token": kl_per_token(
+            model, reference, tokenizer, after["cut_prompt"].tolist(), after["response"].tolist()
+        ),
+        **sample_quality(before["response"].tolist(), prefix="sft_"),
+        **sample_quality(after["response"].tolist(), prefix="ppo_"),
         "reward_before": float(before["reward"].mean()),
         "reward_after": float(after["reward"].mean()),
         "judge_before": float(before["judge"].mean()),
         "judge_after": float(after["judge"].mean()),
         "win_rate_reward": float((after["reward"] > before["reward"]).mean()),
         "win_rate_judge": float((after["judge"] > before["judge"]).mean()),
-        "kl": last_logged(history, "objective/kl"),
+        "kl_per_response": last_logged(history, "objective/kl"),
         "entropy": last_logged(history, "objective/entropy"),
         "response_length_before": float(before["length"].mean()),
         "response_length_after": float(after["length"].mean()),
@@ -181,7 +210,9 @@ def train_ppo(
         "eval_prompts": float(len(eval_prompts)),
         "updates": float(trainer.state.global_step),
     }
-    require_finite({k: v for k, v in metrics.items() if k != "kl"}, "ppo_model evaluation")
+    require_finite(
+        {k: v for k, v in metrics.items() if k != "kl_per_response"}, "ppo_model evaluation"
+    )
     samples = pd.DataFrame(
         {
             "prompt": before["prompt"],

@@ -31,6 +31,7 @@ from trl.experimental.utils import get_reward
 from eswi_assets.training.checkpoints import last_checkpoint
 from eswi_assets.training.device import Hardware, detect_hardware
 from eswi_assets.training.guards import StopOnNonFiniteLoss
+from eswi_assets.training.sft import save_every
 
 # Fixed minimal pairs (same topic, opposite sentiment) whose scores must fall in the right order
 # after every training run: a flipped label (or a flipped sign somewhere) has silently broken
@@ -51,6 +52,16 @@ PROBE_PAIRS = [
 ]
 
 
+# Phrases of each sentiment that a hacked policy would loop on; written for the probes, in no
+# training set. Each, repeated REPEATS times, must score below every genuine probe text of that
+# sentiment.
+REPEATED_PHRASES = {
+    "positive": ["很好，", "滿意", "非常棒！", "推薦推薦", "開心"],
+    "negative": ["很差，", "失望", "爛透了！", "不推薦", "生氣"],
+}
+REPEATS = 15
+
+
 class RewardParams(dg.Config):
     """Launchpad-editable reward-model hyperparameters; they map onto TRL's `RewardConfig`."""
 
@@ -59,12 +70,21 @@ class RewardParams(dg.Config):
     learning_rate: float = Field(default=1e-3, gt=0)
     max_length: int = Field(default=128, ge=8, description="Tokens per scored text (with EOS).")
     max_label_pairs: int = Field(default=2000, ge=8)
-    save_steps: int = Field(default=200, ge=1)
     seed: int = 42
+    min_label_accuracy: float = Field(
+        default=0.80,
+        ge=0,
+        le=1,
+        description="Check: held-out accuracy on label pairs (the default CPU model reaches "
+        "0.82; a coin flip scores 0.5, a flipped label ~0.2).",
+    )
+    probes_block: bool = Field(
+        default=True, description="Check: a repeated phrase or padded text must not win."
+    )
 
-    def trl_config(self, output_dir: Path, hardware: Hardware) -> RewardConfig:
+    def trl_config(self, output_dir: Path, hardware: Hardware, save_steps: int) -> RewardConfig:
         return RewardConfig(
-            **hardware.shared_trainer_args(output_dir, self.seed, self.save_steps),
+            **hardware.shared_trainer_args(output_dir, self.seed, save_steps),
             num_train_epochs=self.epochs,
             per_device_train_batch_size=self.batch_size,
             learning_rate=self.learning_rate,
@@ -167,6 +187,32 @@ def probe_scores(
     return probes
 
 
+def adversarial_probes(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, target: str
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Texts a reward hack would produce, each against the genuine probe texts it must not beat:
+    a target phrase repeated REPEATS times, and a text of the other sentiment made three times
+    longer by repeating it (length must not turn sentiment around)."""
+    positive, negative = zip(*PROBE_PAIRS, strict=True)
+    genuine, other = (positive, negative) if target == "positive" else (negative, positive)
+    genuine_scores = score(model, tokenizer, list(genuine))
+    floor = float(genuine_scores.min())
+    rows = [
+        {"probe": "repetition", "text": phrase * REPEATS} for phrase in REPEATED_PHRASES[target]
+    ] + [{"probe": "length", "text": text * 3} for text in other]
+    probes = pd.DataFrame(rows)
+    probes["reward"] = score(model, tokenizer, probes["text"].tolist())
+    probes["genuine_floor"] = floor
+    probes["passed"] = probes["reward"] < floor
+    ok = probes.groupby("probe")["passed"].all()
+    return probes, {
+        "repetition_probe_ok": float(ok.get("repetition", False)),
+        "length_probe_ok": float(ok.get("length", False)),
+        "repetition_probe_max": float(probes.loc[probes["probe"] == "repetition", "reward"].max()),
+        "genuine_probe_min": floor,
+    }
+
+
 def train_reward(
     pairs: pd.DataFrame,
     policy: PreTrainedModel,
@@ -179,9 +225,10 @@ def train_reward(
     """Train on the pairs' "train" split; report held-out accuracy per source and the probes."""
     train, held_out = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "eval"]
     set_seed(params.seed)
+    save_steps = save_every(len(train), params.batch_size, params.epochs)
     trainer = RewardTrainer(
         model=reward_model_from(policy),
-        args=params.trl_config(output_dir, detect_hardware()),
+        args=params.trl_config(output_dir, detect_hardware(), save_steps),
         train_dataset=pair_dataset(train, tokenizer, params.max_length).shuffle(seed=params.seed),
         processing_class=tokenizer,
         callbacks=[StopOnNonFiniteLoss("reward_model"), *callbacks],
@@ -189,12 +236,28 @@ def train_reward(
     trainer.train(resume_from_checkpoint=last_checkpoint(output_dir))
     model = trainer.model
     probes = probe_scores(model, tokenizer, target)
+    adversarial, adversarial_metrics = adversarial_probes(model, tokenizer, target)
     metrics = {
         **pair_metrics(model, tokenizer, held_out, params.max_length),
+        **adversarial_metrics,
         "train_pairs": float(len(train)),
+        "optimizer_steps": float(trainer.state.global_step),
+        "save_steps": float(save_steps),
         "probe_order_ok": float(probes["in_order"].all()),
         "probe_gap": float((probes["preferred_reward"] - probes["other_reward"]).mean()),
     }
     for source, count in train["source"].value_counts().items():
         metrics[f"{source}_train_pairs"] = float(count)
-    return RewardResult(model, tokenizer, metrics, trainer.state.log_history, probes)
+    metrics["label_accuracy"] = metrics.get("labels_accuracy", float("nan"))
+    pair_rows = pd.DataFrame(
+        {
+            "probe": "pair",
+            "text": probes["preferred"],
+            "reward": probes["preferred_reward"],
+            "must_beat_or_stay_below": probes["other_reward"],
+            "passed": probes["in_order"],
+        }
+    )
+    attack_rows = adversarial.rename(columns={"genuine_floor": "must_beat_or_stay_below"})
+    probe_table = pd.concat([pair_rows, attack_rows], ignore_index=True)
+    return RewardResult(model, tokenizer, metrics, trainer.state.log_history, probe_table)

@@ -13,7 +13,7 @@ from eswi_assets.definitions import build_definitions
 from eswi_assets.executors import k8s_executor_config
 from eswi_assets.settings import Profile, Settings
 
-MODELS = {"sft_model", "reward_model", "ppo_model"}
+MODELS = {"base_model", "sft_model", "reward_model", "ppo_model"}
 
 
 def asset_names(defs: dg.Definitions, job_name: str) -> set[str]:

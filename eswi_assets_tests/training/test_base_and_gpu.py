@@ -11,16 +11,31 @@ from transformers import BertTokenizerFast, GPT2Config, GPT2LMHeadModel
 from eswi_assets.assets.models import build_model_assets
 from eswi_assets.settings import Settings
 from eswi_assets.training.base import BaseModelError, TinyModelParams, base_model
+from eswi_assets_tests.training.conftest import review_corpus
 
 TEXTS = ["社區長照據點今天開幕，長輩們很開心。", "志工熱心服務，大家都很滿意。"] * 20
 
 
-def test_tiny_tokenizer_round_trips_chinese_and_never_meets_an_unknown_character():
-    _, tokenizer = base_model(None, TEXTS, TinyModelParams(vocab_size=300))
-    unseen = "龘靐齉，完全沒見過的字。"
-    assert tokenizer.decode(tokenizer(unseen)["input_ids"]) == unseen
+def test_character_tokenizer_round_trips_every_character_of_the_corpus():
+    corpus = review_corpus(200)
+    texts = (corpus["title"] + "\n" + corpus["summary"] + " " + corpus["body"]).tolist()
+    texts.append("ABC-1234 ｘｙ 123，mixed ASCII\tand\nwhitespace！")
+    _, tokenizer = base_model(None, texts, TinyModelParams(vocab_size=8000))
+    for text in texts:
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert len(ids) == len(text), "one token per character"
+        assert tokenizer.decode(ids) == text
     assert tokenizer.pad_token_id != tokenizer.eos_token_id
     assert tokenizer.padding_side == "left"
+
+
+def test_character_tokenizer_marks_unseen_characters_and_never_splits_one():
+    _, tokenizer = base_model(None, TEXTS, TinyModelParams(vocab_size=300))
+    ids = tokenizer("龘社區", add_special_tokens=False)["input_ids"]
+    assert ids[0] == tokenizer.unk_token_id
+    assert tokenizer.decode(ids, skip_special_tokens=True) == "社區"
+    every_single_token = [tokenizer.decode([i]) for i in range(len(tokenizer))]
+    assert not any("\ufffd" in t for t in every_single_token)
 
 
 def test_missing_base_model_directory_is_named_in_the_error(tmp_path: Path):
@@ -51,7 +66,8 @@ def test_training_assets_ask_for_one_gpu_on_the_configured_nodes_in_one_pool():
         gpu_tolerations=[{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}],
     )
     trained = [a for a in build_model_assets(settings) if hasattr(a, "op")]
-    assert {a.key.to_user_string() for a in trained} == {"sft_model", "reward_model", "ppo_model"}
+    expected = {"base_model", "sft_model", "reward_model", "ppo_model"}
+    assert {a.key.to_user_string() for a in trained} == expected
     for asset in trained:
         k8s = get_user_defined_k8s_config(asset.op.tags)
         wanted = {"nvidia.com/gpu": "1", "cpu": settings.training_cpu, "memory": "32Gi"}

@@ -1,10 +1,11 @@
-"""End to end: sft_model -> reward_model -> ppo_model through Dagster on tiny models.
+"""End to end: base_model -> sft_model -> reward_model -> ppo_model through Dagster on tiny models.
 
-One module-scoped run trains all three (about a minute or two on two cores); the tests then read
+One module-scoped run trains all four (about a minute or two on two cores); the tests then read
 what it stored. The bad-input tests run against the same model store afterwards, so "the
 previous model stays latest" is checked against real earlier versions.
 """
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from transformers import (
 )
 
 from eswi_assets.assets.models import build_model_assets
+from eswi_assets.checks.model_checks import PPO_GUARD, REWARD_GUARD, SFT_GUARD
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.resources.feedback_store import SqliteFeedbackStore
 from eswi_assets.resources.model_store import LocalModelStore
@@ -31,12 +33,27 @@ from eswi_assets_tests.training.conftest import rated_responses, review_corpus
 pytestmark = pytest.mark.slow
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-11-01", end_date="2026-11-04")
-MODELS = ["sft_model", "reward_model", "ppo_model"]
+MODELS = ["base_model", "sft_model", "reward_model", "ppo_model"]
+# Tiny models cannot clear the production bars; the gates themselves are tested by feeding them
+# bad models (test_model_gates.py). Here the bars are lowered explicitly, as an operator could.
 RUN_CONFIG = {
     "ops": {
-        "sft_model": {"config": {"epochs": 10, "seed": 0}},
-        "reward_model": {"config": {"seed": 0}},
-        "ppo_model": {"config": {"episodes": 256, "seed": 0}},
+        "base_model": {"config": {"preset": "test"}},
+        "sft_model": {"config": {"epochs": 10, "seed": 0, "min_gain_over_bigram": -10.0}},
+        "reward_model": {"config": {"seed": 0, "min_label_accuracy": 0.6, "probes_block": False}},
+        "ppo_model": {
+            "config": {
+                "episodes": 256,
+                "seed": 0,
+                "eval_prompts": 16,
+                "eval_samples": 2,
+                "min_judge_gain": -1.0,
+                "min_judge_gain_low": -1.0,
+                "max_kl_per_token": 10.0,
+                "min_distinct_2_ratio": 0.0,
+                "max_repeated_4gram_ratio": 100.0,
+            }
+        },
     }
 }
 # PPO's gain in mean reward on held-out prompts; observed gains with this setup are 0.7-1.5.
@@ -114,7 +131,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     return setup
 
 
-def test_three_models_materialize_in_order_and_become_latest(pipeline: Pipeline):
+def test_models_materialize_in_order_and_become_latest(pipeline: Pipeline):
     assert pipeline.result.success
     order = [
         e.asset_key.to_user_string() for e in pipeline.result.get_asset_materialization_events()
@@ -154,7 +171,32 @@ def test_ppo_raises_mean_reward_on_held_out_prompts_over_sft(pipeline: Pipeline)
     gain = metadata["reward_after"].value - metadata["reward_before"].value
     assert gain > MIN_REWARD_GAIN
     checks = {e.check_name: e.passed for e in pipeline.result.get_asset_check_evaluations()}
-    assert checks == {"probe_sentences_in_order": True, "kl_bounded_and_judge_improves": True}
+    assert checks == {SFT_GUARD: True, REWARD_GUARD: True, PPO_GUARD: True}
+
+
+def test_rollout_only_settings_never_reach_the_saved_policy(pipeline: Pipeline):
+    """Served with a minimum length the baseline lacks, the A/B test would compare decoding."""
+    for asset in ("sft_model", "ppo_model"):
+        saved = json.loads((pipeline.path(asset) / "generation_config.json").read_text())
+        assert saved.get("min_new_tokens") in (None, 0), asset
+
+
+def test_samples_and_models_write_whole_characters(pipeline: Pipeline):
+    for asset in ("sft_model", "ppo_model"):
+        metadata = pipeline.result.asset_materializations_for_node(asset)[0].metadata
+        broken = "sample_broken_char_share" if asset == "sft_model" else "ppo_broken_char_share"
+        assert metadata[broken].value == 0.0
+
+
+def test_a_gate_that_fails_keeps_the_previous_version_latest(pipeline: Pipeline):
+    before = pipeline.store.latest_version("sft_model")
+    inputs = standins(review_corpus(160), seed_labels(1000))
+    unreachable = {"ops": {"sft_model": {"config": {"epochs": 1, "min_gain_over_bigram": 50.0}}}}
+    assets = [*inputs, *build_model_assets(Settings())]
+    result = materialize(pipeline, assets, ["sft_model"], run_config=unreachable)
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.check_name == SFT_GUARD and not evaluation.passed
+    assert pipeline.store.latest_version("sft_model") == before
 
 
 def test_ratings_join_the_reward_models_training_pairs(pipeline: Pipeline):
@@ -168,9 +210,19 @@ def test_ratings_join_the_reward_models_training_pairs(pipeline: Pipeline):
 
 def test_model_cards_say_data_use_limits_and_metrics(pipeline: Pipeline):
     card = (pipeline.path("ppo_model") / "README.md").read_text()
-    for section in ("## Training data", "## Intended use", "## Limitations", "## Evaluation"):
+    sections = (
+        "## Model details",
+        "## Intended use",
+        "## Out-of-scope use",
+        "## Training data",
+        "## Evaluation data",
+        "## Ethical considerations",
+        "## Caveats and recommendations",
+        "## Quantitative results",
+    )
+    for section in sections:
         assert section in card
-    assert "reward_after" in card
+    assert "judge_gain" in card and "kl_per_token" in card
 
 
 def check_failure(result: dg.ExecuteInProcessResult, asset: str, message: str) -> None:
@@ -213,14 +265,14 @@ def test_too_few_labels_stop_the_reward_model_and_keep_the_previous_one(pipeline
 
 
 def test_missing_base_model_path_stops_with_the_path(pipeline: Pipeline, tmp_path: Path):
-    before = pipeline.store.latest_version("sft_model")
+    before = pipeline.store.latest_version("base_model")
     missing = tmp_path / "no-such-model"
     assets = build_model_assets(Settings(base_model=str(missing)))
     result = materialize(
-        pipeline, [*standins(review_corpus(0), seed_labels(1)), *assets], ["sft_model"]
+        pipeline, [*standins(review_corpus(0), seed_labels(1)), *assets], ["base_model"]
     )
-    check_failure(result, "sft_model", f"base model directory {missing} does not exist")
-    assert pipeline.store.latest_version("sft_model") == before
+    check_failure(result, "base_model", f"base model directory {missing} does not exist")
+    assert pipeline.store.latest_version("base_model") == before
 
 
 def test_nan_loss_stops_sft_and_the_previous_model_stays_latest(pipeline: Pipeline):

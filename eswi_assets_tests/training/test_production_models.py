@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 BUCKET = "eswi-models-test"
 TINY = {
     "ops": {
-        "sft_model": {"config": {"epochs": 1, "seed": 0}},
+        "base_model": {"config": {"preset": "test"}},
+        "sft_model": {"config": {"epochs": 1, "seed": 0, "min_gain_over_bigram": -10.0}},
         "reward_model": {"config": {"epochs": 1, "max_label_pairs": 64, "seed": 0}},
     }
 }
@@ -89,19 +90,18 @@ def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Setting
         ).success
     assert dg.materialize([stand_in_labels], resources={"io_manager": io_manager}).success
 
-    models = [defs.get_assets_def(key) for key in ("sft_model", "reward_model")]
+    trained = ["base_model", "sft_model", "reward_model"]
+    models = [defs.get_assets_def(key) for key in trained]
     result = dg.materialize(
         [stand_in_corpus, stand_in_labels, *models],
-        selection=["sft_model", "reward_model"],
+        selection=trained,
         resources=resources,
         run_config=TINY,
         raise_on_error=False,  # one epoch is not meant to pass the reward model's probe check
     )
 
-    assert [e.asset_key.to_user_string() for e in result.get_asset_materialization_events()] == [
-        "sft_model",
-        "reward_model",
-    ]
+    events = result.get_asset_materialization_events()
+    assert [e.asset_key.to_user_string() for e in events] == trained
     sft_metadata = result.asset_materializations_for_node("sft_model")[0].metadata
     assert 0 < sft_metadata["train_documents"].value < 60
     reward_metadata = result.asset_materializations_for_node("reward_model")[0].metadata
