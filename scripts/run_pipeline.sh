@@ -32,5 +32,12 @@ done
 
 uv run dagster asset materialize -m eswi_assets.definitions --select "$data_assets" --partition "$partition"
 kill $site_pid 2>/dev/null || true
-[ -z "$model_assets" ] || uv run dagster asset materialize -m eswi_assets.definitions --select "$model_assets"
+# A model whose quality gate rejects it is kept out of LATEST (serving keeps the promoted one):
+# the run then fails in Dagster, and run_summary says which gate and why. Any other failure,
+# a crash or a data check, still fails this script.
+if [ -n "$model_assets" ]; then
+  before="$(uv run python -m eswi_assets.run_summary --latest)"
+  uv run dagster asset materialize -m eswi_assets.definitions --select "$model_assets" || true
+  uv run python -m eswi_assets.run_summary "$before"
+fi
 echo "done: open the UI with 'make ui' to see lineage and metadata (DAGSTER_HOME=$DAGSTER_HOME)"
