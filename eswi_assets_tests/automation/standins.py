@@ -41,7 +41,13 @@ def standin_assets(settings: Settings, *, with_rating_table: bool = True) -> lis
 
     user_feedback = dg.AssetSpec("user_feedback", group_name="models")
 
-    @dg.asset(deps=[dg.AssetDep(cleaned_corpus, partition_mapping=ALL)], group_name="models")
+    @dg.asset(group_name="models")
+    def base_model() -> None:
+        pass
+
+    @dg.asset(
+        deps=[dg.AssetDep(cleaned_corpus, partition_mapping=ALL), base_model], group_name="models"
+    )
     def sft_model() -> None:
         pass
 
@@ -61,7 +67,7 @@ def standin_assets(settings: Settings, *, with_rating_table: bool = True) -> lis
         pass
 
     assets = [raw_pages, cleaned_corpus, labeled_sentiment, user_feedback]
-    assets += [sft_model, reward_model, ppo_model]
+    assets += [base_model, sft_model, reward_model, ppo_model]
     return assets + ([rating_table] if with_rating_table else [])
 
 
