@@ -20,9 +20,10 @@ def writable_only(tokenizer: PreTrainedTokenizerBase) -> list[int] | None:
 def visible_unknowns(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> str:
     """Decoded text with each UNK shown as U+FFFD: a character the model could not write must
     count as broken in the measures, not vanish as `skip_special_tokens` would make it."""
-    unknown = tokenizer.unk_token_id
-    if unknown is None or unknown in (tokenizer.eos_token_id, tokenizer.pad_token_id):
+    suppressed = writable_only(tokenizer)
+    if suppressed is None:
         return tokenizer.decode(ids, skip_special_tokens=True)  # GPT-2's UNK is its EOS
+    [unknown] = suppressed
     pieces, start = [], 0
     for i, token in enumerate([*ids, unknown]):
         if token == tokenizer.unk_token_id:

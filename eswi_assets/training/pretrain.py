@@ -23,7 +23,6 @@ from typing import Literal
 import dagster as dg
 import opencc
 import snownlp
-import torch
 from datasets import Dataset
 from pydantic import Field
 from transformers import (
@@ -240,7 +239,6 @@ def pretrain(params: PretrainParams, output_dir: Path) -> PretrainResult:
     )
 
 
-@torch.no_grad()
 def tokenizer_matches(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> None:
     """A checkpoint whose embedding table does not fit the tokenizer cannot be fine-tuned."""
     rows = model.get_input_embeddings().num_embeddings
