@@ -19,6 +19,7 @@ import tenacity
 
 from eswi_assets.crawl.decoding import decode_html
 
+Decoder = Callable[[bytes, str | None], str]
 Outcome = Literal["ok", "failed", "skipped"]
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -26,7 +27,11 @@ TRANSIENT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProt
 
 @dataclass(frozen=True)
 class FetchResult:
-    """What one URL gave after all attempts; `final_url` is where redirects ended."""
+    """What one URL gave after all attempts; `final_url` is where redirects ended.
+
+    `retryable` marks a failure that may pass later (5xx, 429, timeouts, dropped connections),
+    so the crawl can give the URL a second chance at its end.
+    """
 
     url: str
     final_url: str
@@ -35,6 +40,7 @@ class FetchResult:
     text: str
     error: str | None
     attempts: int
+    retryable: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,11 +140,14 @@ class HttpFetcher:
         max_retries: int = 3,
         max_bytes: int = 5_000_000,
         html_only: bool = True,
+        truncate: bool = False,
+        decode: Decoder = decode_html,
         pace: Callable[[str], object] | None = None,
     ) -> FetchResult:
         """Fetch one URL; never raises for network or HTTP trouble, it reports it instead.
 
-        `pace(url)` runs before every attempt, so retries are as polite as first tries.
+        `pace(url)` runs before every attempt, so retries are as polite as first tries. A body
+        over `max_bytes` is skipped, or with `truncate` cut to its first `max_bytes` bytes.
         """
         attempts = 0
 
@@ -147,7 +156,7 @@ class HttpFetcher:
             attempts += 1
             if pace is not None:
                 pace(url)
-            return self._attempt(url, timeout_s, max_bytes, html_only)
+            return self._attempt(url, timeout_s, max_bytes, html_only, truncate, decode)
 
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(max_retries + 1),
@@ -167,10 +176,12 @@ class HttpFetcher:
                 "",
                 f"HTTP {exc.status} after {attempts} attempts",
                 attempts,
+                retryable=True,
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = f"{_describe(exc)} (after {attempts} attempts)"
-            return FetchResult(url, url, "failed", None, "", error, attempts)
+            retryable = isinstance(exc, TRANSIENT_ERRORS)
+            return FetchResult(url, url, "failed", None, "", error, attempts, retryable)
         return FetchResult(
             url,
             answer.final_url,
@@ -187,7 +198,15 @@ class HttpFetcher:
             return min(exc.retry_after, self._retry_after_cap_s)
         return self._backoff(state)
 
-    def _attempt(self, url: str, timeout_s: float, max_bytes: int, html_only: bool) -> _Answer:
+    def _attempt(
+        self,
+        url: str,
+        timeout_s: float,
+        max_bytes: int,
+        html_only: bool,
+        truncate: bool,
+        decode: Decoder,
+    ) -> _Answer:
         with self.client.stream("GET", url, timeout=timeout_s) as response:
             status, final_url = response.status_code, str(response.url)
             if status == 429 or status >= 500:
@@ -201,13 +220,17 @@ class HttpFetcher:
                 mime = (content_type or "").split(";")[0].strip()
                 return _Answer(status, final_url, "skipped", error=f"not HTML: {mime}")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > max_bytes:
+            if not truncate and declared.isdigit() and int(declared) > max_bytes:
                 error = f"too large: Content-Length {declared} > max_bytes {max_bytes}"
                 return _Answer(status, final_url, "skipped", error=error)
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
+                if len(body) > max_bytes and truncate:
+                    return _Answer(
+                        status, final_url, "ok", decode(bytes(body[:max_bytes]), content_type)
+                    )
                 if len(body) > max_bytes:
                     error = f"too large: more than max_bytes {max_bytes} bytes"
                     return _Answer(status, final_url, "skipped", error=error)
-            return _Answer(status, final_url, "ok", decode_html(bytes(body), content_type))
+            return _Answer(status, final_url, "ok", decode(bytes(body), content_type))

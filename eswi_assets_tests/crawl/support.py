@@ -1,8 +1,14 @@
-"""Helpers shared by the crawl tests: configs over a served demo site, fast fetchers, page text."""
+"""Helpers shared by the crawl tests: configs over a served demo site, fast fetchers, page text,
+and a scripted 127.0.0.1 server for answers the demo site does not give."""
 
 from __future__ import annotations
 
 import socket
+import threading
+from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import lxml.html
@@ -48,3 +54,49 @@ def closed_port_url() -> str:
 
 def by_path(records: list, base_url: str) -> dict:
     return {r.url.removeprefix(base_url): r for r in records}
+
+
+Route = Callable[[str, int], tuple[int, dict[str, str], bytes]]
+
+
+class RouteServer:
+    """A real HTTP server on 127.0.0.1 whose answers come from `route(path, n)`, where n counts
+    the requests for that path (1 on the first); `hits` counts requests per path."""
+
+    def __init__(self, route: Route) -> None:
+        self.hits: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.hits[self.path] += 1
+                    n = server.hits[self.path]
+                status, headers, body = route(self.path, n)
+                self.send_response(status)
+                for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                with suppress(ConnectionError):
+                    self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def __enter__(self) -> RouteServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
