@@ -1,9 +1,14 @@
-"""Serve a generated demo site on 127.0.0.1 with trap routes, counting every path requested."""
+"""Serve a generated demo site on 127.0.0.1 with trap routes, counting every path requested.
+
+With `faults`, a seeded share of requests fails first (5xx, 429 or a reset connection).
+"""
 
 from __future__ import annotations
 
 import collections
 import functools
+import socket
+import struct
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +17,8 @@ from types import TracebackType
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from eswi_assets.demo_site.traps import Reply, trap_reply
+from eswi_assets.demo_site.faults import Faults
+from eswi_assets.demo_site.traps import Reply, status_reply, trap_reply
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -52,6 +58,13 @@ class _Handler(SimpleHTTPRequestHandler):
     def _answer(self, *, send_body: bool) -> None:
         url = urlsplit(self.path)
         self.site._record(url.path)
+        fault = self.site.faults.draw() if self.site.faults is not None else None
+        if fault == "reset":
+            self._reset()
+            return
+        if fault is not None:
+            self._send(status_reply(int(fault)), send_body=send_body)
+            return
         reply = trap_reply(url.path, url.query, self.site._flaky_attempt)
         if reply is not None:
             self._send(reply, send_body=send_body)
@@ -59,6 +72,12 @@ class _Handler(SimpleHTTPRequestHandler):
             super().do_GET()
         else:
             super().do_HEAD()
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST, the way an overloaded proxy does."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def _send(self, reply: Reply, *, send_body: bool) -> None:
         self.send_response(reply.status)
@@ -75,8 +94,11 @@ class _Handler(SimpleHTTPRequestHandler):
 class DemoSite:
     """A running demo site; use as a context manager. `hits` counts requested paths."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+    ) -> None:
         self.root = Path(root)
+        self.faults = faults
         self.hits: collections.Counter[str] = collections.Counter()
         self._lock = threading.Lock()
         self._flaky: collections.Counter[str] = collections.Counter()
@@ -115,6 +137,8 @@ class DemoSite:
         self._thread.join()
 
 
-def serve(root: Path, *, host: str = "127.0.0.1", port: int = 0) -> DemoSite:
+def serve(
+    root: Path, *, host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None
+) -> DemoSite:
     """Bind a server for the site under root (port 0 picks a free port); start it with `with`."""
-    return DemoSite(root, host=host, port=port)
+    return DemoSite(root, host=host, port=port, faults=faults)

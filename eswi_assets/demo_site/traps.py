@@ -94,14 +94,25 @@ def _slow(query: dict[str, list[str]]) -> Reply:
     return _html("很慢的網頁", [f"這個網頁等了 {seconds:g} 秒才回應。"])
 
 
-def _status(code: int) -> Reply:
+def status_reply(code: int) -> Reply:
+    """An error page with that status; 429 carries `Retry-After: 0`."""
     headers = {"Retry-After": "0"} if code in RETRY_AFTER_STATUSES else {}
     return _html(f"錯誤 {code}", [f"伺服器固定回應狀態碼 {code}。"], status=code, **headers)
 
 
+def _flaky_fails(n: int, query: dict[str, list[str]]) -> bool:
+    """Request n fails if it is among the first `fail` (default 2), listed in `fail_on`
+    (comma-separated: `fail_on=2` lets a crawler's HTTP check pass and fails the browser's
+    load), or comes after the first `fail_after` requests."""
+    if n <= _number(query, "fail", 0 if ("fail_on" in query or "fail_after" in query) else 2):
+        return True
+    fail_on = {part.strip() for part in query.get("fail_on", [""])[0].split(",")}
+    return str(n) in fail_on or n > _number(query, "fail_after", float("inf"))
+
+
 def _flaky(key: str, query: dict[str, list[str]], attempt: Callable[[str], int]) -> Reply:
-    if attempt(key) <= _number(query, "fail", 2):
-        return _status(500)
+    if _flaky_fails(attempt(key), query):
+        return status_reply(int(_number(query, "status", 500)))
     page = render(
         "article.html",
         title="終於載入的文章",
@@ -141,7 +152,7 @@ def _huge() -> Reply:
 _ROUTES: list[tuple[re.Pattern[str], Callable[..., Reply]]] = [
     (re.compile(r"/trap/(index\.html)?"), lambda m, q, a: _index()),
     (re.compile(r"/trap/slow\.html"), lambda m, q, a: _slow(q)),
-    (re.compile(r"/trap/status/(\d{3})\.html"), lambda m, q, a: _status(int(m[1]))),
+    (re.compile(r"/trap/status/(\d{3})\.html"), lambda m, q, a: status_reply(int(m[1]))),
     (re.compile(r"/trap/flaky/([\w-]+)\.html"), lambda m, q, a: _flaky(m[1], q, a)),
     (re.compile(r"/trap/big5\.html"), lambda m, q, a: _big5()),
     (

@@ -82,7 +82,8 @@ def test_page_whose_wait_for_selector_never_appears_fails_with_render_timeout(re
     record = rendered["records"]["/list/01.html"]
     assert record.outcome == "failed" and record.rendered
     assert record.error.startswith("render timeout")
-    assert record.http_status == 200
+    assert (record.http_status, record.attempts) == (200, 3)  # HTTP, then 2 browser loads
+    assert not record.retryable
 
 
 def test_robots_disallowed_page_is_neither_fetched_nor_rendered(rendered, manifest):
@@ -159,16 +160,16 @@ def test_crashed_driver_is_replaced_and_the_page_retried(site, manifest):
     assert (pool.drivers_started, pool.drivers_replaced) == (2, 1)
 
 
-def test_page_load_timeout_is_reported_and_the_driver_not_reused(site):
+def test_page_load_timeout_is_retried_once_with_a_fresh_driver_then_reported(site):
     pool = BrowserPool(size=1, page_load_timeout_s=1)
     try:
         slow = pool.render(site.url("/trap/slow.html?seconds=4"))
         fine = pool.render(site.url("/trap/flaky/browser.html?fail=0"))
     finally:
         pool.close()
-    assert slow.error == "page load timeout"
+    assert (slow.error, slow.attempts, slow.retryable) == ("page load timeout", 2, False)
     assert fine.error is None and "終於載入的文章" in fine.html
-    assert pool.drivers_started == 2
+    assert pool.drivers_started == 3  # the first, a fresh one for the retry, one after it
 
 
 def test_resource_pool_quits_every_driver_even_when_the_run_fails(site, manifest, started):
