@@ -45,6 +45,14 @@ class SourceConfig(BaseModel):
     max_depth: int = Field(default=3, ge=0, description="Link hops from a start URL.")
     render_js: bool = Field(default=False, description="Load pages in headless Chromium.")
     delay_seconds: float = Field(default=1.0, ge=0, description="Pause between requests per host.")
+    obey_crawl_delay: bool = Field(
+        default=True, description="Use robots.txt Crawl-delay when longer than delay_seconds."
+    )
+    second_pass_max_pages: int = Field(
+        default=100,
+        ge=0,
+        description="Most URLs that failed with a retryable error tried again at the end; 0: off.",
+    )
     wait_for: str = Field(
         default="article",
         min_length=1,

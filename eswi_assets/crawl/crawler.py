@@ -4,6 +4,11 @@ Nothing a website does may stop a crawl: timeouts, 5xx, dead hosts and broken ma
 rows with outcome `failed` (or `skipped`, `disallowed`) and the crawl goes on. URLs are
 decided once per crawl across all sources, in config order; a later source still follows the
 links of pages an earlier source fetched, so sources can split a site without duplicate rows.
+
+Failures that may pass (5xx, 429, timeouts, dropped connections, a crashed browser, robots.txt
+down) get one bounded second pass at the end of each source, and the links of pages it
+recovers are crawled as usual, so one bad moment does not cost a listing's whole subtree.
+Importing this module pulls in neither pandas nor selenium: both load when first used.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from eswi_assets.crawl.browser import BrowserPool
 from eswi_assets.crawl.config import CrawlConfig, SourceConfig, host_allowed
 from eswi_assets.crawl.fetchers import HttpFetcher
 from eswi_assets.crawl.politeness import HostLimiter
@@ -27,6 +33,9 @@ from eswi_assets.crawl.records import (
 )
 from eswi_assets.crawl.robots import RobotsCache
 from eswi_assets.crawl.urls import host_of, normalize_url, page_links, page_title, parse_html
+
+if TYPE_CHECKING:
+    from eswi_assets.crawl.browser import BrowserPool
 
 __all__ = [
     "RAW_PAGES_COLUMNS",
@@ -104,7 +113,10 @@ class _Visitor:
         self.robots, self.limiter = robots, limiter
 
     def pace(self, url: str) -> None:
-        self.limiter.wait(host_of(url), self.source.delay_seconds)
+        delay = self.source.delay_seconds
+        if self.source.obey_crawl_delay:
+            delay = max(delay, self.robots.crawl_delay(url) or 0.0)
+        self.limiter.wait(host_of(url), delay)
 
     def visit(self, url: str, depth: int) -> PageRecord:
         try:
@@ -119,8 +131,9 @@ class _Visitor:
             url, timeout_s=s.request_timeout_s, max_retries=s.max_retries, pace=self.pace
         )
         if decision.verdict != "allowed":
-            outcome = "disallowed" if decision.verdict == "disallowed" else "failed"
-            return PageRecord(url, s.name, outcome, depth, error=decision.reason)
+            if decision.verdict == "disallowed":
+                return PageRecord(url, s.name, "disallowed", depth, error=decision.reason)
+            return PageRecord(url, s.name, "failed", depth, error=decision.reason, retryable=True)
 
         fetched = self.http.fetch(
             url,
@@ -131,7 +144,15 @@ class _Visitor:
         )
         common = {"http_status": fetched.http_status, "attempts": fetched.attempts}
         if fetched.outcome != "ok":
-            return PageRecord(url, s.name, fetched.outcome, depth, error=fetched.error, **common)
+            return PageRecord(
+                url,
+                s.name,
+                fetched.outcome,
+                depth,
+                error=fetched.error,
+                retryable=fetched.retryable,
+                **common,
+            )
         if not host_allowed(host_of(fetched.final_url), s.allowed_domains):
             error = f"redirected outside allowed domains to {fetched.final_url}"
             return PageRecord(url, s.name, "skipped", depth, error=error, **common)
@@ -144,11 +165,22 @@ class _Visitor:
                 wait_for=s.wait_for,
                 wait_timeout_s=s.render_timeout_s,
                 page_load_timeout_s=s.page_load_timeout_s,
+                max_retries=s.max_retries,
                 pace=self.pace,
             )
             common |= {"attempts": fetched.attempts + rendered.attempts, "rendered": True}
+            if rendered.http_status is not None:
+                common["http_status"] = rendered.http_status
             if rendered.error is not None:
-                return PageRecord(url, s.name, "failed", depth, error=rendered.error, **common)
+                return PageRecord(
+                    url,
+                    s.name,
+                    "failed",
+                    depth,
+                    error=rendered.error,
+                    retryable=rendered.retryable,
+                    **common,
+                )
             html = rendered.html
 
         doc = parse_html(html)
@@ -169,58 +201,84 @@ def _start_frontier(source: SourceConfig, crawl_date: dt.date) -> list[str]:
     return list(dict.fromkeys(u for u in urls if u is not None))
 
 
-def _crawl_source(
-    source: SourceConfig,
-    crawl_date: dt.date,
-    visitor: _Visitor,
-    decided: dict[str, PageRecord],
-    pool: ThreadPoolExecutor,
-    emit: Callable[[str], object],
-) -> list[PageRecord]:
-    """Breadth-first by depth; a level runs concurrently, its links form the next level."""
-    progress = Progress(source.name, emit)
-    frontier = _start_frontier(source, crawl_date)
-    seen = set(frontier)
-    own: list[PageRecord] = []
-    for depth in range(source.max_depth + 1):
-        todo = [u for u in frontier if u not in decided]
-        budget = source.max_pages - len(own)
-        if len(todo) > budget:
-            emit(
-                f"source {source.name}: max_pages={source.max_pages} reached; "
-                f"{len(todo) - budget} discovered URLs at depth {depth} left uncrawled"
-            )
-            todo = todo[:budget]
-        progress.expected += len(todo)
-        futures = [pool.submit(visitor.visit, url, depth) for url in todo]
-        for future in as_completed(futures):
-            progress.add(future.result())
+class _SourceCrawl:
+    """One source's breadth-first crawl: levels run concurrently, their links form the next."""
+
+    def __init__(
+        self,
+        source: SourceConfig,
+        visitor: _Visitor,
+        decided: dict[str, PageRecord],
+        pool: ThreadPoolExecutor,
+        emit: Callable[[str], object],
+    ) -> None:
+        self.source, self.visitor, self.decided = source, visitor, decided
+        self.pool, self.emit = pool, emit
+        self.progress = Progress(source.name, emit)
+        self.own: dict[str, PageRecord] = {}
+        self.seen: set[str] = set()
+
+    def run(self, start: list[str]) -> list[PageRecord]:
+        self.seen.update(start)
+        self._levels([(url, 0) for url in start])
+        retry = [r for r in self.own.values() if r.outcome == "failed" and r.retryable]
+        retry = retry[: self.source.second_pass_max_pages]
+        if retry:
+            self.emit(f"source {self.source.name}: second pass over {len(retry)} failed URLs")
+            self.visitor.robots.forget_unavailable()
+            recovered = self._visit([(r.url, r.depth) for r in retry], again=True)
+            self._levels(self._next_level([(r, r.depth) for r in recovered]))
+        self.progress.report()
+        return list(self.own.values())
+
+    def _levels(self, frontier: list[tuple[str, int]]) -> None:
+        while frontier:
+            todo = [(url, depth) for url, depth in frontier if url not in self.decided]
+            budget = self.source.max_pages - len(self.own)
+            if len(todo) > budget:
+                self.emit(
+                    f"source {self.source.name}: max_pages={self.source.max_pages} reached; "
+                    f"{len(todo) - budget} discovered URLs left uncrawled"
+                )
+                todo = todo[:budget]
+            self.progress.expected += len(todo)
+            self._visit(todo, again=False)
+            if len(self.own) >= self.source.max_pages:
+                return
+            done = [(self.decided[u], depth) for u, depth in frontier if u in self.decided]
+            frontier = self._next_level(done)
+
+    def _visit(self, todo: list[tuple[str, int]], *, again: bool) -> list[PageRecord]:
+        """Visit URLs concurrently; on a second pass the new record keeps the first's attempts."""
+        futures = [self.pool.submit(self.visitor.visit, url, depth) for url, depth in todo]
+        if not again:
+            for future in as_completed(futures):
+                self.progress.add(future.result())
+        records = []
         for future in futures:
             record = future.result()
-            decided[record.url] = record
-            own.append(record)
-        if len(own) >= source.max_pages or depth == source.max_depth:
-            break
-        frontier = _next_level(frontier, decided, seen, source)
-    progress.report()
-    return own
+            if again:
+                first = self.own[record.url]
+                record = replace(record, attempts=first.attempts + record.attempts)
+                self.progress.counts[first.outcome] -= 1
+                self.progress.counts[record.outcome] += 1
+            self.decided[record.url] = self.own[record.url] = record
+            records.append(record)
+        return records
 
-
-def _next_level(
-    frontier: list[str],
-    decided: dict[str, PageRecord],
-    seen: set[str],
-    source: SourceConfig,
-) -> list[str]:
-    """Links of this level's pages (this source's or an earlier one's), new and in scope."""
-    next_urls: list[str] = []
-    for url in frontier:
-        record = decided.get(url)
-        for link in record.links if record is not None else ():
-            if link not in seen and host_allowed(host_of(link), source.allowed_domains):
-                seen.add(link)
-                next_urls.append(link)
-    return next_urls
+    def _next_level(self, pages: list[tuple[PageRecord, int]]) -> list[tuple[str, int]]:
+        """Links of pages at a depth (this source's or an earlier one's), new and in scope."""
+        next_urls: list[tuple[str, int]] = []
+        for record, depth in pages:
+            if depth >= self.source.max_depth:
+                continue
+            for link in record.links:
+                if link not in self.seen and host_allowed(
+                    host_of(link), self.source.allowed_domains
+                ):
+                    self.seen.add(link)
+                    next_urls.append((link, depth + 1))
+        return next_urls
 
 
 def crawl(
@@ -251,5 +309,6 @@ def crawl(
     with ThreadPoolExecutor(max_workers=size, thread_name_prefix="crawl") as pool:
         for source in config.sources:
             visitor = _Visitor(source, http, browser, robots, limiter)
-            records += _crawl_source(source, crawl_date, visitor, decided, pool, emit)
+            sourced = _SourceCrawl(source, visitor, decided, pool, emit)
+            records += sourced.run(_start_frontier(source, crawl_date))
     return records

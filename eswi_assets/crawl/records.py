@@ -1,7 +1,8 @@
 """One crawl decision per URL, and the `raw_pages` table those decisions become.
 
 The column list and dtypes live here once, so the asset, its checks and the tests agree on
-the schema in ARCHITECTURE.md even for a crawl that decided nothing.
+the schema in ARCHITECTURE.md even for a crawl that decided nothing. pandas is imported only
+when a frame is built, so the crawl itself (and its process start) does not pay for it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 Outcome = Literal["ok", "failed", "disallowed", "skipped"]
 
@@ -45,7 +47,10 @@ def content_hash(html: str) -> str:
 
 @dataclass(frozen=True)
 class PageRecord:
-    """What the crawl decided about one URL; `links` feed the next depth and are not stored."""
+    """What the crawl decided about one URL; `links` feed the next depth and are not stored.
+
+    `retryable` (not stored either) marks a failure worth the end-of-crawl second pass.
+    """
 
     url: str
     source: str
@@ -59,6 +64,7 @@ class PageRecord:
     html: str = ""
     title: str = ""
     links: tuple[str, ...] = ()
+    retryable: bool = False
 
     @property
     def content_hash(self) -> str:
@@ -67,6 +73,8 @@ class PageRecord:
 
 def records_to_frame(records: Iterable[PageRecord], crawl_date: dt.date) -> pd.DataFrame:
     """The `raw_pages` rows for one crawl date, columns and dtypes exactly as documented."""
+    import pandas as pd
+
     partition = pd.Timestamp(crawl_date)
     rows = [
         {
