@@ -8,6 +8,7 @@ import signal
 import threading
 from pathlib import Path
 
+from eswi_assets.demo_site.faults import Faults
 from eswi_assets.demo_site.generate import SiteManifest, build_site
 from eswi_assets.demo_site.server import serve
 
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_argument("--rebuild", action="store_true", help="regenerate even if built")
     commands.choices["serve"].add_argument("--host", default="127.0.0.1")
     commands.choices["serve"].add_argument("--port", type=int, default=8765)
+    commands.choices["serve"].add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests failed (5xx/429/reset)"
+    )
+    commands.choices["serve"].add_argument("--fault-seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     if args.command == "build":
@@ -40,7 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         # background (where a shell leaves SIGINT ignored).
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             signal.signal(stop_signal, signal.default_int_handler)
-        with serve(args.dir, host=args.host, port=args.port) as site:
+        faults = Faults(args.fault_rate, seed=args.fault_seed) if args.fault_rate else None
+        with serve(args.dir, host=args.host, port=args.port, faults=faults) as site:
             print(f"serving {site.base_url}/ (Ctrl-C stops)", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 threading.Event().wait()
