@@ -46,6 +46,9 @@ __all__ = [
 ]
 
 DEFAULT_HTTP_WORKERS = 4
+# A robots.txt Crawl-delay longer than this is read as this: a site asking for hours between
+# requests would otherwise hold a daily run for days.
+MAX_CRAWL_DELAY_S = 60.0
 Log = logging.Logger | logging.LoggerAdapter | Callable[[str], object]
 
 
@@ -115,7 +118,7 @@ class _Visitor:
     def pace(self, url: str) -> None:
         delay = self.source.delay_seconds
         if self.source.obey_crawl_delay:
-            delay = max(delay, self.robots.crawl_delay(url) or 0.0)
+            delay = max(delay, min(self.robots.crawl_delay(url) or 0.0, MAX_CRAWL_DELAY_S))
         self.limiter.wait(host_of(url), delay)
 
     def visit(self, url: str, depth: int) -> PageRecord:

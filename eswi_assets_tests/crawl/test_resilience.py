@@ -90,14 +90,16 @@ class RecordingLimiter(HostLimiter):
 
 
 @pytest.mark.parametrize(
-    ("delay_seconds", "obey", "expected"), [(0, True, 3.0), (5, True, 5.0), (0, False, 0.0)]
+    ("crawl_delay", "delay_seconds", "obey", "expected"),
+    [(3, 0, True, 3.0), (3, 5, True, 5.0), (3, 0, False, 0.0), (86400, 0, True, 60.0)],
 )
 def test_crawl_delay_is_honoured_when_longer_than_the_configured_delay(
-    delay_seconds, obey, expected
+    crawl_delay, delay_seconds, obey, expected
 ):
     def route(path: str, n: int) -> tuple[int, dict[str, str], bytes]:
         if path == "/robots.txt":
-            return 200, {"Content-Type": "text/plain"}, b"User-agent: *\nCrawl-delay: 3\n"
+            rules = f"User-agent: *\nCrawl-delay: {crawl_delay}\n".encode()
+            return 200, {"Content-Type": "text/plain"}, rules
         return 200, HTML, LISTING
 
     limiter = RecordingLimiter()
