@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 USER_AGENT = "eswi-crawler/0.1"
 MAX_DEPTH, MAX_PAGES, MAX_RETRIES, TIMEOUT_S = 4, 400, 3, 10
+CHILD_LIMIT_S = 600  # a child past this is reported as hung, not waited for
 
 
 def child_ours(base: str, concurrency: int, drivers: int) -> dict[str, Any]:
@@ -136,10 +137,24 @@ def run_child(kind: str, base: str, concurrency: int, drivers: int = 0) -> dict[
     command += ["--concurrency", str(concurrency), "--drivers", str(drivers)]
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=ROOT, env=CHILD_ENV, capture_output=True, text=True, check=True
+        command,
+        cwd=ROOT,
+        env=CHILD_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=CHILD_LIMIT_S,
     )
     wall = time.perf_counter() - started
-    return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall}
+    result = {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall}
+    mode = f"{kind}, {drivers} drivers" if drivers else kind
+    print(
+        f"  {mode}: {len(set(result['ok']))} pages, {result['seconds']:.2f} s in crawl, "
+        f"{wall:.2f} s wall",
+        file=sys.stderr,
+        flush=True,
+    )
+    return result
 
 
 def free_port() -> int:
