@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -136,17 +137,20 @@ def run_child(kind: str, base: str, concurrency: int, drivers: int = 0) -> dict[
     command = [sys.executable, __file__, "--child", kind, "--base", base]
     command += ["--concurrency", str(concurrency), "--drivers", str(drivers)]
     started = time.perf_counter()
-    done = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=CHILD_ENV,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=CHILD_LIMIT_S,
+    # its own process group, so a hung child goes with its Chromium and chromedriver
+    child = subprocess.Popen(
+        command, cwd=ROOT, env=CHILD_ENV, stdout=subprocess.PIPE, text=True, start_new_session=True
     )
+    try:
+        stdout, _ = child.communicate(timeout=CHILD_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        raise
     wall = time.perf_counter() - started
-    result = {**json.loads(done.stdout.strip().splitlines()[-1]), "wall": wall}
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    result = {**json.loads(stdout.strip().splitlines()[-1]), "wall": wall}
     mode = f"{kind}, {drivers} drivers" if drivers else kind
     print(
         f"  {mode}: {len(set(result['ok']))} pages, {result['seconds']:.2f} s in crawl, "
