@@ -119,8 +119,9 @@ def child_scrapy(base: str, concurrency: int) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": TIMEOUT_S,
         "LOG_LEVEL": "ERROR",
         "TELNETCONSOLE_ENABLED": False,
+        "LOG_INSTALL_ROOT_HANDLER": False,
     }
-    process = CrawlerProcess(settings=settings, install_root_handler=False)
+    process = CrawlerProcess(settings=settings)
     crawler = process.create_crawler(Site)
 
     def opened(spider: Any) -> None:
