@@ -99,7 +99,8 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         name="feedback_sensor",
         job_name=FEEDBACK_JOB,
         minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        # Retrains on GPUs: an operator switches it on once the deployment is ready to train.
+        default_status=dg.DefaultSensorStatus.STOPPED,
         description="Refreshes rating_table on new ratings; retrains reward_model and ppo_model "
         f"once {threshold} new ratings have arrived since the last retrain.",
     )

@@ -106,7 +106,9 @@ def build_training_sensor(settings: Settings) -> dg.SensorDefinition:
         name="training_sensor",
         job_name=TRAINING_JOB,
         minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        # Retrains on GPUs: stopped until an operator switches it on, so backfilling old crawl
+        # dates into a new deployment does not start training on each batch.
+        default_status=dg.DefaultSensorStatus.STOPPED,
         description=f"Requests training_job once {min_documents} new cleaned_corpus documents "
         f"or {min_labels} new labels have arrived since the last training request; one run at "
         "a time.",
