@@ -290,3 +290,8 @@ def run_checks(
             )
         )
     return results
+
+
+def blocking_check_names(asset: str) -> list[str]:
+    """The checks of `asset` that must pass before its data may be trained on."""
+    return [check.name for check in CHECKS[asset] if check.blocking]
