@@ -18,6 +18,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 _SPACE = re.compile(r"\s+")
+SCHEME = "affine32"  # datasketch's default MinHash scheme, whose values fit the stored 32 bits
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def deduplicate(
 def minhash_from_hex(signature: str) -> MinHash:
     """The MinHash a `signature_hex` string was made from (the corpus's `minhash` column)."""
     values = np.frombuffer(bytes.fromhex(signature), dtype=">u4").astype(np.uint64)
-    return MinHash(num_perm=len(values), hashvalues=values)
+    # The scheme MinHash.bulk used by default (32-bit values, as `signature_hex` stores them).
+    return MinHash(num_perm=len(values), hashvalues=values, scheme=SCHEME)
 
 
 def body_signatures(bodies: Sequence[str], *, num_perm: int = 128, shingle: int = 3) -> list[str]:
