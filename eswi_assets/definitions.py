@@ -16,6 +16,7 @@ from eswi_assets.profiles import build_resources
 from eswi_assets.schedules import build_crawl_schedule
 from eswi_assets.sensors.annotations import doccano_annotations_sensor
 from eswi_assets.sensors.feedback import build_feedback_sensor
+from eswi_assets.sensors.observations import build_user_feedback_sensor
 from eswi_assets.sensors.training import build_training_sensor
 from eswi_assets.settings import Settings
 
@@ -35,6 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             doccano_annotations_sensor,
             build_training_sensor(settings),
             build_feedback_sensor(settings),
+            build_user_feedback_sensor(settings),
             *build_automation_sensors(settings),
         ],
         resources=build_resources(settings),

@@ -2,10 +2,15 @@
 
 Both use a single-run backfill policy, so a date range is one run (and `dagster asset
 materialize --partition-range` works); each date is still crawled and cleaned on its own, so a
-range gives exactly the rows that date-by-date runs would.
+range gives exactly the rows that date-by-date runs would, and each date gets its own metadata
+(row counts, previews, `content_keys`) and its own check results, as a run of that date alone.
+
+They are one-output `multi_asset`s because only there are check outputs optional: the per-date
+results are `AssetCheckEvaluation`s with a partition, which a plain `@asset` would also require
+a partition-less `AssetCheckResult` beside.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -18,6 +23,7 @@ from eswi_assets.checks.corpus_checks import (
     check_specs,
     run_checks,
 )
+from eswi_assets.cleaning.dedup import content_key
 from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
 from eswi_assets.crawl.crawler import crawl, records_to_frame
 from eswi_assets.crawl.fetchers import HttpFetcher
@@ -60,6 +66,10 @@ def raw_pages_metadata(df: pd.DataFrame) -> dict[str, dg.MetadataValue]:
 def corpus_metadata(df: pd.DataFrame, dropped: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     return {
         "dagster/row_count": dg.MetadataValue.int(len(df)),
+        # What training_sensor counts: documents whose (doc id, body) it has not seen before.
+        "content_keys": dg.MetadataValue.json(
+            sorted(map(content_key, df["doc_id"], df["body"].fillna("")))
+        ),
         "documents_per_source": counts(df, "source"),
         "dropped": counts(dropped, "stage"),
         "pii_redactions": dg.MetadataValue.int(int(df["pii_redactions"].sum())),
@@ -69,30 +79,76 @@ def corpus_metadata(df: pd.DataFrame, dropped: pd.DataFrame) -> dict[str, dg.Met
     }
 
 
+RAW_PAGES_DESCRIPTION = (
+    "One row per URL the crawl decided about: fetched (rendered HTML), failed or disallowed. "
+    "Sources, limits and rendering come from the crawl config file; JavaScript pages go through "
+    "headless Chromium, the rest through plain HTTP."
+)
+CLEANED_CORPUS_DESCRIPTION = (
+    "Clean Traditional-Chinese documents (title, summary, body) with personal data replaced by "
+    "typed placeholders, exact and near duplicates removed, low-quality pages dropped. Each "
+    "crawl date is cleaned on its own, so a partition never depends on its neighbours."
+)
+
+
+def rows_of(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The rows of one crawl date (none: an empty frame with the same columns)."""
+    return df[df["partition_date"] == pd.Timestamp(partition_day(key))]
+
+
+def record_per_partition(
+    context: dg.AssetExecutionContext,
+    asset: str,
+    parts: Sequence[tuple[str, pd.DataFrame, dict[str, dg.MetadataValue]]],
+) -> None:
+    """Each date's metadata on its own materialization (before the output is yielded)."""
+    for key, _, metadata in parts:
+        context.add_asset_metadata(metadata, asset_key=asset, partition_key=key)
+
+
+def checks_per_partition(
+    context: dg.AssetExecutionContext,
+    asset: str,
+    parts: Sequence[tuple[str, pd.DataFrame, dict[str, dg.MetadataValue]]],
+    thresholds: CheckThresholds,
+) -> Iterator[dg.AssetCheckEvaluation]:
+    """Each date's result of every selected check."""
+    selected = context.selected_asset_check_keys
+    for key, df, _ in parts:
+        for evaluation in run_checks(asset, df, thresholds, partition=key):
+            if dg.AssetCheckKey(dg.AssetKey(asset), evaluation.check_name) in selected:
+                yield evaluation
+
+
 def build_corpus_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     partitions = crawl_date_partitions(settings)
     thresholds = CheckThresholds()
     store = storage_kind(settings)
+    corpus = {
+        "partitions_def": partitions,
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "can_subset": True,
+    }
 
-    @dg.asset(
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="corpus",
-        kinds={"selenium", store},
-        owners=OWNERS,
-        metadata=PARTITION_EXPR,
-        check_specs=check_specs(RAW_PAGES),
+    @dg.multi_asset(
+        name=RAW_PAGES,
+        outs={
+            RAW_PAGES: dg.AssetOut(
+                description=RAW_PAGES_DESCRIPTION,
+                group_name="corpus",
+                kinds={"selenium", store},
+                owners=OWNERS,
+                metadata=PARTITION_EXPR,
+            )
+        },
+        check_specs=check_specs(RAW_PAGES, partitions),
+        **corpus,
     )
     def raw_pages(
         context: dg.AssetExecutionContext,
         chromium: ChromiumResource,
         crawl_sources: CrawlSourcesResource,
-    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """One row per URL the crawl decided about: fetched (rendered HTML), failed or disallowed.
-
-        Sources, limits and rendering come from the crawl config file; JavaScript pages go
-        through headless Chromium, the rest through plain HTTP.
-        """
+    ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
         config = crawl_sources.load()
         frames = []
         with chromium.pool() as browser, HttpFetcher(config.user_agent) as http:
@@ -102,37 +158,41 @@ def build_corpus_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 records = crawl(config, crawl_date=day, browser=browser, http=http, log=context.log)
                 frames.append(records_to_frame(records, day))
         df = pd.concat(frames, ignore_index=True)
-        yield dg.Output(df, metadata=raw_pages_metadata(df))
-        yield from run_checks(RAW_PAGES, df, thresholds)
+        days = [(key, rows_of(df, key)) for key in context.partition_keys]
+        parts = [(key, rows, raw_pages_metadata(rows)) for key, rows in days]
+        record_per_partition(context, RAW_PAGES, parts)
+        yield dg.Output(df, output_name=RAW_PAGES)
+        yield from checks_per_partition(context, RAW_PAGES, parts, thresholds)
 
-    @dg.asset(
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="corpus",
-        kinds={"pandas", store},
-        owners=OWNERS,
-        metadata=PARTITION_EXPR,
-        check_specs=check_specs(CLEANED_CORPUS),
+    @dg.multi_asset(
+        name=CLEANED_CORPUS,
+        outs={
+            CLEANED_CORPUS: dg.AssetOut(
+                description=CLEANED_CORPUS_DESCRIPTION,
+                group_name="corpus",
+                kinds={"pandas", store},
+                owners=OWNERS,
+                metadata=PARTITION_EXPR,
+            )
+        },
+        ins={RAW_PAGES: dg.AssetIn()},
+        check_specs=check_specs(CLEANED_CORPUS, partitions),
+        **corpus,
     )
     def cleaned_corpus(
         context: dg.AssetExecutionContext, raw_pages: pd.DataFrame
-    ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-        """Clean Traditional-Chinese documents (title, summary, body) with personal data replaced
-        by typed placeholders, exact and near duplicates removed, low-quality pages dropped.
-
-        Each crawl date is cleaned on its own, so a partition never depends on its neighbours.
-        """
+    ) -> Iterator[dg.Output | dg.AssetCheckEvaluation]:
         options = cleaning_settings(settings)
-        corpora, dropped = [], []
-        for day, pages in raw_pages.groupby("partition_date", sort=True):
-            result = clean_pages(pages, options)
-            context.log.info(f"{day:%Y-%m-%d}: {len(pages)} pages -> {len(result.corpus)} docs")
-            corpora.append(result.corpus)
-            dropped.append(result.dropped)
-        empty = clean_pages(raw_pages.iloc[0:0], options)
-        df = pd.concat([empty.corpus, *corpora], ignore_index=True)
-        dropped_df = pd.concat([empty.dropped, *dropped], ignore_index=True)
-        yield dg.Output(df, metadata=corpus_metadata(df, dropped_df))
-        yield from run_checks(CLEANED_CORPUS, df, thresholds)
+        parts = []
+        for key in context.partition_keys:
+            result = clean_pages(rows_of(raw_pages, key), options)
+            context.log.info(
+                f"{key}: {len(rows_of(raw_pages, key))} pages -> {len(result.corpus)} docs"
+            )
+            parts.append((key, result.corpus, corpus_metadata(result.corpus, result.dropped)))
+        df = pd.concat([part for _, part, _ in parts], ignore_index=True)
+        record_per_partition(context, CLEANED_CORPUS, parts)
+        yield dg.Output(df, output_name=CLEANED_CORPUS)
+        yield from checks_per_partition(context, CLEANED_CORPUS, parts, thresholds)
 
     return [raw_pages, cleaned_corpus]

@@ -17,6 +17,9 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
+from eswi_assets.checks.corpus_checks import CLEANED_CORPUS as CORPUS
+from eswi_assets.checks.corpus_checks import blocking_check_names
+from eswi_assets.checks.gates import gated_frame
 from eswi_assets.checks.model_checks import (
     PPO_GUARD as PPO_GUARD_NAME,
 )
@@ -73,6 +76,7 @@ OWNERS = ["team:ml-engineering"]
 MODEL_KINDS = {"pytorch", "transformers"}
 BASE_MODEL = "base_model"
 ALL_PARTITIONS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
+CORPUS_GATE = blocking_check_names(CORPUS)  # corpus dates failing these are not trained on
 
 
 def checkpoint_key(context: dg.AssetExecutionContext) -> str:
@@ -299,6 +303,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> Iterator[dg.Output[ModelArtifact] | dg.AssetCheckResult]:
         """Causal LM fine-tuned from `base_model` to expand title + summary into the body, on
         every crawled document except held-out splits (by doc_id hash) used to measure it."""
+        cleaned_corpus, corpus_gate = gated_frame(context, CORPUS, CORPUS_GATE, cleaned_corpus)
         output_dir, callbacks = checkpointing(model_store, SFT_MODEL, context)
         model, tokenizer = base_model.load()
         result = train_sft(cleaned_corpus, config, output_dir, model, tokenizer, callbacks)
@@ -337,7 +342,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
-        yield dg.Output(artifact(context, result, card, check), metadata=sft_metadata(result))
+        metadata = sft_metadata(result) | corpus_gate.metadata()
+        yield dg.Output(artifact(context, result, card, check), metadata=metadata)
         yield check
 
     @dg.asset(
@@ -422,6 +428,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     ) -> Iterator[dg.Output[ModelArtifact] | dg.AssetCheckResult]:
         """Policy steered with PPO toward the target sentiment: policy and reference from
         `sft_model`, reward and value from `reward_model`, prompts from held-out documents."""
+        cleaned_corpus, corpus_gate = gated_frame(context, CORPUS, CORPUS_GATE, cleaned_corpus)
         policy, tokenizer = sft_model.load()
         scorer, scorer_tokenizer = reward_model.load()
         if scorer_tokenizer.get_vocab() != tokenizer.get_vocab():
@@ -474,7 +481,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForCausalLM"),
         )
-        yield dg.Output(artifact(context, result, card, check), metadata=ppo_metadata(result))
+        metadata = ppo_metadata(result) | corpus_gate.metadata()
+        yield dg.Output(artifact(context, result, card, check), metadata=metadata)
         yield check
 
     return [base_model, sft_model, reward_model, ppo_model]

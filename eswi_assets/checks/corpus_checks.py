@@ -2,7 +2,8 @@
 
 Each check is a plain function from a DataFrame to a `CheckOutcome` (passed + the numbers behind
 it), so it can be tested on a corpus made bad on purpose without running Dagster. The assets
-yield the results right after their output, so every check sees exactly the rows stored.
+yield the results right after their output, one per crawl date (a range run gives each date the
+result a run of that date alone would), so every check sees exactly the rows stored for it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from eswi_assets.cleaning.pii_audit import MAX_EXAMPLES, audit, load_detector
+from eswi_assets.cleaning.pii_audit import MAX_EXAMPLES, DetectorUnavailable, audit, load_detector
 
 
 @dataclass(frozen=True)
@@ -242,25 +243,55 @@ CHECKS: dict[str, tuple[DataCheck, ...]] = {
 }
 
 
-def check_specs(asset: str) -> list[dg.AssetCheckSpec]:
+def check_specs(
+    asset: str, partitions_def: dg.PartitionsDefinition | None = None
+) -> list[dg.AssetCheckSpec]:
+    """The asset's checks, partitioned like it: each crawl date gets its own result."""
     return [
-        dg.AssetCheckSpec(c.name, asset=asset, description=c.description, blocking=c.blocking)
+        dg.AssetCheckSpec(
+            c.name,
+            asset=asset,
+            description=c.description,
+            blocking=c.blocking,
+            partitions_def=partitions_def,
+        )
         for c in CHECKS[asset]
     ]
 
 
-def run_checks(asset: str, df: pd.DataFrame, t: CheckThresholds) -> list[dg.AssetCheckResult]:
+def evaluate(check: DataCheck, df: pd.DataFrame, t: CheckThresholds) -> CheckOutcome:
+    """The check's outcome; a check that raises fails (naming the error) instead of passing or
+    hiding the other checks. A PII detector that cannot load still fails the asset."""
+    try:
+        return check.fn(df, t)
+    except DetectorUnavailable:
+        raise
+    except Exception as error:  # a bug in one check must not pass the data or stop the rest
+        return CheckOutcome(False, {"rows": len(df), "error": f"{type(error).__name__}: {error}"})
+
+
+def run_checks(
+    asset: str, df: pd.DataFrame, t: CheckThresholds, partition: str | None = None
+) -> list[dg.AssetCheckEvaluation]:
+    """Every check of `asset` over `df`, recorded for `partition` (one crawl date)."""
     results = []
     for check in CHECKS[asset]:
-        outcome = check.fn(df, t)
+        outcome = evaluate(check, df, t)
         severity = dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN
         results.append(
-            dg.AssetCheckResult(
+            dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(asset),
                 check_name=check.name,
-                asset_key=asset,
                 passed=bool(outcome.passed),
                 severity=severity,
                 metadata=outcome.metadata,
+                blocking=check.blocking,
+                partition=partition,
             )
         )
     return results
+
+
+def blocking_check_names(asset: str) -> list[str]:
+    """The checks of `asset` that must pass before its data may be trained on."""
+    return [check.name for check in CHECKS[asset] if check.blocking]

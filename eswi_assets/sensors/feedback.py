@@ -8,7 +8,8 @@ of `feedback_job` with a run_key naming the batch:
 - `rating_table` alone, for any new rating;
 - `reward_model`, `ppo_model` and `rating_table`, once `ESWI_RETRAIN_MIN_NEW_RATINGS` ratings
   have arrived since the last retrain, and no training run is queued or running (else the count
-  is kept and the retrain waits).
+  is kept and the retrain waits: the first tick that finds the GPU queue free requests it, with
+  or without new ratings).
 
 An unreachable store is a skip that names it (cursor unchanged). A cursor past the store's end
 (the store was reset) is moved back to the end with a skip saying so: never a storm of runs.
@@ -68,6 +69,29 @@ def defined(context: dg.SensorEvaluationContext, keys: list[str]) -> list[dg.Ass
     return [key for key in asset_keys if graph.has(key) and graph.get(key).is_executable]
 
 
+def held_retrain(
+    context: dg.SensorEvaluationContext, state: FeedbackCursor, threshold: int
+) -> dg.SensorResult | dg.SkipReason:
+    """The retrain an earlier tick held back for a training run in flight: requested as soon as
+    the GPU queue is free, with no further rating needed; still held (count kept) while busy."""
+    held = (
+        f"{state.since_retrain}/{threshold} ratings since the last retrain (up to seq {state.seq})"
+    )
+    busy = training_run_in_flight(context.instance)
+    if busy is not None:
+        return dg.SkipReason(f"{held}; retrain waits: {describe(busy)}")
+    keys = defined(context, [REWARD_MODEL, PPO_MODEL, RATING_TABLE])
+    if not keys:
+        return dg.SkipReason(f"{held}; {REWARD_MODEL} is not defined in this code location")
+    context.log.info(f"{held}; the GPU queue is free, requesting the held retrain")
+    request = dg.RunRequest(
+        run_key=f"retrain-held-{state.seq}",
+        asset_selection=keys,
+        tags={"eswi/trigger": "feedback", "eswi/new_ratings": str(state.since_retrain)},
+    )
+    return dg.SensorResult(run_requests=[request], cursor=FeedbackCursor(state.seq, 0).dump())
+
+
 def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
     threshold = settings.retrain_min_new_ratings
 
@@ -75,7 +99,8 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         name="feedback_sensor",
         job_name=FEEDBACK_JOB,
         minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        # Retrains on GPUs: an operator switches it on once the deployment is ready to train.
+        default_status=dg.DefaultSensorStatus.STOPPED,
         description="Refreshes rating_table on new ratings; retrains reward_model and ppo_model "
         f"once {threshold} new ratings have arrived since the last retrain.",
     )
@@ -100,6 +125,8 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
             context.log.warning(message)
             return dg.SensorResult(skip_reason=message, cursor=FeedbackCursor(reset_to).dump())
         if not len(batch.rows):
+            if state.since_retrain >= threshold:
+                return held_retrain(context, state, threshold)
             return dg.SkipReason(f"no new ratings after seq {state.seq} in {where(feedback_store)}")
 
         new = len(batch.rows)

@@ -2,7 +2,10 @@
 
 Splits hash a stable id (doc_id, sentence_id, prompt), never a row position, so a document stays
 on the same side when the corpus grows or is read in another order, and the SFT, reward and PPO
-steps agree on which documents are held out without passing lists around.
+steps agree on which documents are held out without passing lists around. Documents are first
+reduced to one per near-duplicate cluster across all crawl dates (the stored `minhash`
+signatures, datasketch's LSH): the same text under another URL or date is trained on once, and
+no held-out document has a near-twin in training.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from eswi_assets.cleaning.dedup import body_signatures, near_duplicate_clusters
+
 Split = Literal["sft", "ppo", "eval"]
 
 # Share of documents per split: "eval" is held out from every training step (SFT eval loss,
@@ -23,6 +28,7 @@ PPO_FRACTION = 0.25
 
 PROMPT_TEMPLATE = "標題：{title}\n摘要：{summary}\n內文：\n"
 SENTIMENTS = ("positive", "negative", "neutral")
+NEAR_DUPLICATE_THRESHOLD = 0.8  # as cleaning's default (Settings.near_duplicate_threshold)
 PAIR_COLUMNS = ["prompt", "chosen", "rejected", "source", "split"]
 
 
@@ -60,6 +66,7 @@ def corpus_examples(corpus: pd.DataFrame) -> pd.DataFrame:
     docs = docs[docs["body"].fillna("").str.strip().str.len() > 0]
     if docs.empty:
         raise TrainingDataError("cleaned_corpus has no document with a non-empty body")
+    docs = one_per_cluster(docs)
     examples = pd.DataFrame(
         {
             "doc_id": docs["doc_id"],
@@ -78,6 +85,22 @@ def corpus_examples(corpus: pd.DataFrame) -> pd.DataFrame:
                 "split; SFT needs more documents"
             )
     return examples
+
+
+def one_per_cluster(docs: pd.DataFrame) -> pd.DataFrame:
+    """The first document (earliest crawl date, then doc_id) of each near-duplicate cluster
+    across all dates, sorted by doc_id. Signatures come from the `minhash` column; a corpus
+    stored without one gets them computed from the bodies."""
+    order = ["partition_date", "doc_id"] if "partition_date" in docs else ["doc_id"]
+    docs = docs.sort_values(order, kind="stable")
+    stored = docs.get("minhash")
+    if stored is None or stored.isna().any():
+        signatures = body_signatures(docs["body"].tolist())
+    else:
+        signatures = stored.tolist()
+    clusters = near_duplicate_clusters(signatures, threshold=NEAR_DUPLICATE_THRESHOLD)
+    first = [cluster == index for index, cluster in enumerate(clusters)]
+    return docs[first].sort_values("doc_id")
 
 
 def label_pairs(

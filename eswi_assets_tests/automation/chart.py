@@ -4,8 +4,9 @@ a step pod and the instance are built from. Each function mirrors one chart temp
 - `code_location_container_context`: `dagsterUserDeployments.k8sContainerContext`
   (charts/dagster-user-deployments/templates/helpers/_helpers.tpl), the
   DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT of the code server when includeConfigInLaunchedRuns is on;
-- `instance_yaml`: templates/configmap-instance.yaml with helpers/instance/_postgresql.tpl,
-  _run-launcher.tpl, _run-coordinator.tpl, _compute-log-manager.tpl and _concurrency.tpl.
+- `instance_yaml`: templates/configmap-instance.yaml (its run_monitoring block included) with
+  helpers/instance/_postgresql.tpl, _run-launcher.tpl, _run-coordinator.tpl,
+  _compute-log-manager.tpl and _concurrency.tpl.
 
 Only the value keys this project sets are mirrored; a key the values use that is not mirrored
 fails loudly rather than being dropped.
@@ -129,6 +130,27 @@ def instance_yaml(values: dict[str, Any], namespace: str) -> dict[str, Any]:
             "class": "QueuedRunCoordinator",
             "config": {},
         }
+    daemon = values["dagsterDaemon"]
+    monitoring = daemon.get("runMonitoring") or {}
+    if daemon["enabled"] and monitoring.get("enabled"):
+        # _instance: start_timeout_seconds, poll_interval_seconds and free_slots_... are always
+        # rendered; cancel_timeout_seconds and max_resume_run_attempts only when set.
+        rendered_monitoring = {
+            "enabled": True,
+            "start_timeout_seconds": monitoring.get("startTimeoutSeconds"),
+            "poll_interval_seconds": monitoring.get("pollIntervalSeconds"),
+            "free_slots_after_run_end_seconds": monitoring.get("freeSlotsAfterRunEndSeconds"),
+        }
+        for key in ("cancelTimeoutSeconds", "maxResumeRunAttempts"):
+            if monitoring.get(key) is not None:
+                rendered_monitoring[_snake(key)] = monitoring[key]
+        known = {
+            "enabled", "startTimeoutSeconds", "pollIntervalSeconds", "freeSlotsAfterRunEndSeconds",
+            "cancelTimeoutSeconds", "maxResumeRunAttempts",
+        }  # fmt: skip
+        unmirrored = set(monitoring) - known
+        assert not unmirrored, f"values set run monitoring keys this mirror lacks: {unmirrored}"
+        instance["run_monitoring"] = rendered_monitoring
     logs = values["computeLogManager"]
     assert logs["type"] == "S3ComputeLogManager"
     instance["compute_logs"] = {

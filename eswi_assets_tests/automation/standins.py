@@ -11,6 +11,9 @@ from eswi_assets.partitions import crawl_date_partitions
 from eswi_assets.settings import Settings
 
 DOCS_PER_DAY = 10
+# Run tag naming the content a stand-in cleaned_corpus run stores on every date (default: each
+# date's own); the same value on two dates is a re-crawl of unchanged pages.
+CONTENT_TAG = "standin/content"
 ALL = dg.AllPartitionMapping()
 
 
@@ -30,10 +33,13 @@ def standin_assets(settings: Settings, *, with_rating_table: bool = True) -> lis
 
     @dg.asset(deps=[raw_pages], **corpus)
     def cleaned_corpus(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        # Like the real asset: one output for the whole range, its row count over all dates.
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": DOCS_PER_DAY * len(context.partition_keys)}
-        )
+        # Like the real asset: one output for the whole range, metadata per date.
+        for key in context.partition_keys:
+            content = context.run.tags.get(CONTENT_TAG, key)
+            keys = [f"{content}-{i}" for i in range(DOCS_PER_DAY)]
+            metadata = {"dagster/row_count": DOCS_PER_DAY, "content_keys": keys}
+            context.add_asset_metadata(metadata, partition_key=key)
+        return dg.MaterializeResult()
 
     @dg.asset(deps=[dg.AssetDep(cleaned_corpus, partition_mapping=ALL)], group_name="labeling")
     def labeled_sentiment() -> dg.MaterializeResult:

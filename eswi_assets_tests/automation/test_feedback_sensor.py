@@ -125,6 +125,33 @@ def test_queued_training_run_holds_the_retrain_but_keeps_the_count(settings, ins
     assert selected(released) == [["ppo_model", "rating_table", "reward_model"]]
 
 
+def test_a_held_retrain_fires_once_the_running_training_run_ends_without_a_new_rating(
+    settings, instance, store
+):
+    running = queue_run(
+        instance, standin_definitions(settings), TRAINING_JOB, status=dg.DagsterRunStatus.STARTED
+    )
+    rate(store, THRESHOLD + 1)
+    held = tick(settings, instance, store, None)
+    assert selected(held) == [["rating_table"]]
+    assert json.loads(held.cursor) == {"seq": THRESHOLD + 1, "since_retrain": THRESHOLD + 1}
+
+    still = tick(settings, instance, store, held.cursor)
+    assert still.run_requests == []
+    assert (
+        f"retrain waits: {TRAINING_JOB} run {running.run_id[:8]} is started" in still.skip_message
+    )
+
+    instance.report_run_failed(running)
+    released = tick(settings, instance, store, held.cursor)
+    assert selected(released) == [["ppo_model", "rating_table", "reward_model"]]
+    assert released.run_requests[0].run_key == f"retrain-held-{THRESHOLD + 1}"
+    assert json.loads(released.cursor) == {"seq": THRESHOLD + 1, "since_retrain": 0}
+
+    after = tick(settings, instance, store, released.cursor)
+    assert after.run_requests == [] and "no new ratings" in after.skip_message
+
+
 def test_a_rating_table_only_run_in_flight_does_not_hold_the_retrain(settings, instance, store):
     defs = standin_definitions(settings)
     queue_run(

@@ -12,7 +12,12 @@ from eswi_assets.jobs import FULL_PIPELINE, TRAINING_JOB
 from eswi_assets.partitions import crawl_date_partitions
 from eswi_assets.sensors.training import build_training_sensor
 from eswi_assets.settings import Settings
-from eswi_assets_tests.automation.standins import DOCS_PER_DAY, queue_run, standin_definitions
+from eswi_assets_tests.automation.standins import (
+    CONTENT_TAG,
+    DOCS_PER_DAY,
+    queue_run,
+    standin_definitions,
+)
 
 MIN_DOCUMENTS = 25
 MIN_LABELS = 100
@@ -43,12 +48,15 @@ def tick(settings, instance, cursor: str | None) -> dg.SensorExecutionData:
     return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
 
 
-def crawl(defs: dg.Definitions, instance: dg.DagsterInstance, *dates: str) -> None:
-    """A real crawl_job run over `dates` (one date, or a range as one run)."""
+def crawl(
+    defs: dg.Definitions, instance: dg.DagsterInstance, *dates: str, content: str | None = None
+) -> None:
+    """A real crawl_job run over `dates` (one date, or a range as one run); `content` names
+    what every date holds (default: each date its own new documents)."""
     tags = {
         "dagster/asset_partition_range_start": dates[0],
         "dagster/asset_partition_range_end": dates[-1],
-    }
+    } | ({CONTENT_TAG: content} if content else {})
     result = defs.resolve_job_def("crawl_job").execute_in_process(instance=instance, tags=tags)
     assert result.success
 
@@ -152,3 +160,37 @@ def test_a_ui_materialization_of_a_model_counts_as_training_in_flight(settings, 
     crawl(defs, instance, "2026-11-01", "2026-11-03")
     held = tick(settings, instance, None)
     assert held.run_requests == [] and started.run_id[:8] in held.skip_message
+
+
+def test_recrawled_unchanged_pages_count_zero_and_do_not_trigger_training(settings, defs, instance):
+    crawl(defs, instance, "2026-11-01", content="site-v1")
+    first = tick(settings, instance, None)
+    assert state(first)["new_documents"] == DOCS_PER_DAY
+
+    crawl(defs, instance, "2026-11-02", "2026-11-05", content="site-v1")  # same pages, 4 dates
+    crawl(defs, instance, "2026-11-01", content="site-v1")  # and the first date again
+    again = tick(settings, instance, first.cursor)
+    assert again.run_requests == []
+    assert state(again)["new_documents"] == DOCS_PER_DAY
+    assert state(again)["corpus_after"] > state(first)["corpus_after"]
+
+    crawl(defs, instance, "2026-11-06", content="site-v2")  # edited pages
+    crawl(defs, instance, "2026-11-07", content="site-v3")
+    fired = tick(settings, instance, again.cursor)
+    assert len(fired.run_requests) == 1
+    assert fired.run_requests[0].tags["eswi/new_documents"] == str(3 * DOCS_PER_DAY)
+
+
+def test_a_cursor_from_an_older_version_is_read_not_lost(settings, defs, instance):
+    crawl(defs, instance, "2026-11-01")
+    old = json.dumps({"corpus_after": 0, "new_documents": 7, "retired_field": 3})
+    data = tick(settings, instance, old)
+    assert state(data)["new_documents"] == 7 + DOCS_PER_DAY
+    assert "retired_field" not in state(data)
+    bare = tick(settings, instance, "0")  # a one-counter cursor: the first field
+    assert state(bare)["corpus_after"] == state(data)["corpus_after"]
+
+
+def test_a_cursor_that_cannot_be_read_fails_the_tick_with_its_text(settings, instance):
+    with pytest.raises(Exception, match="TrainingCursor 'not json' is not valid"):
+        tick(settings, instance, "not json")

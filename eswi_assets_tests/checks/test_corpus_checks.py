@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -148,3 +150,26 @@ def test_a_detector_that_cannot_load_fails_the_check_instead_of_passing(monkeypa
     monkeypatch.setattr("eswi_assets.checks.corpus_checks.load_detector", broken)
     with pytest.raises(pii_audit.DetectorUnavailable):
         results_by_name(CLEANED_CORPUS, corpus())
+
+
+def test_a_check_that_raises_fails_with_its_error_and_the_others_still_run(monkeypatch):
+    from eswi_assets.checks import corpus_checks
+
+    def broken(df: pd.DataFrame, t: CheckThresholds):
+        raise KeyError("length")
+
+    checks = tuple(
+        dataclasses.replace(c, fn=broken) if c.name == "unexpected_values" else c
+        for c in corpus_checks.CHECKS[CLEANED_CORPUS]
+    )
+    monkeypatch.setitem(corpus_checks.CHECKS, CLEANED_CORPUS, checks)
+    results = {r.check_name: r for r in run_checks(CLEANED_CORPUS, corpus(), CheckThresholds())}
+    assert not results["unexpected_values"].passed
+    assert results["unexpected_values"].metadata["error"].value == "KeyError: 'length'"
+    assert results["pii_residue"].passed and len(results) == len(checks)
+
+
+def test_results_name_the_partition_they_were_computed_for():
+    results = run_checks(CLEANED_CORPUS, corpus(), CheckThresholds(), partition="2026-11-02")
+    assert {r.partition for r in results} == {"2026-11-02"}
+    assert [r.blocking for r in results if r.check_name == "pii_residue"] == [True]
