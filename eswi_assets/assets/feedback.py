@@ -7,8 +7,8 @@ so downstream staleness and automation react to new feedback and to nothing else
 
 import dagster as dg
 
-from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import FeedbackStore
 
 USER_FEEDBACK = "user_feedback"
 
@@ -22,7 +22,7 @@ def build_feedback_assets(settings: Settings) -> list[dg.SourceAsset]:
         description="End users' ratings (1-5) of generated texts, written by the serving app "
         "(HTTP API and LINE) into the feedback store; user ids only as salted hashes.",
     )
-    def user_feedback(feedback_store: FeedbackStore) -> dg.ObserveResult:
+    def user_feedback(feedback_store: dg.ResourceParam[FeedbackStore]) -> dg.ObserveResult:
         stats = feedback_store.stats()
         newest = stats.newest_created_at.isoformat() if stats.newest_created_at else "none yet"
         return dg.ObserveResult(
