@@ -41,7 +41,7 @@ def test_dg_checks_and_lists_the_definitions(profile: Profile, tmp_path: Path):
     listed = dg("list", "defs", "--json", profile=profile, home=tmp_path)
     assert listed.returncode == 0, listed.stdout + listed.stderr
     found = json.loads(listed.stdout)
-    assets = {asset["key"] for asset in found["assets"]}
+    assets = {asset["asset_key"] for asset in found["assets"]}
     assert {"raw_pages", "cleaned_corpus", "sft_model", "ppo_model", "rating_table"} <= assets
     assert {"crawl_job", "training_job", "feedback_job", "full_pipeline"} <= {
         job["name"] for job in found["jobs"]
