@@ -25,11 +25,12 @@ import pandas as pd
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import streaming_bulk
 
-from eswi_assets.resources.elasticsearch_docs import search_all
-from eswi_assets.resources.elasticsearch_frames import to_documents
-from eswi_assets.resources.elasticsearch_index import IndexTemplate, ensure_index
+from eswi_assets.resources.elasticsearch import ElasticsearchResource
 from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
-from eswi_assets.resources.es_node import running_node
+from eswi_assets.stores.elasticsearch.docs import search_all
+from eswi_assets.stores.elasticsearch.frames import to_documents
+from eswi_assets.stores.elasticsearch.index import IndexTemplate, ensure_index
+from eswi_assets_tests.es_node import running_node
 
 DAY = "2026-11-01"
 PARTITIONS = dg.DailyPartitionsDefinition(start_date=DAY, timezone="Asia/Taipei")
@@ -118,7 +119,8 @@ def main() -> None:
                 """With its index already created, as the direct baseline's is."""
                 prefix = fresh_prefix()
                 ensure_index(es, IndexTemplate.load("cleaned_corpus"), prefix)
-                return ElasticsearchIOManager(url=url, index_prefix=prefix, chunk_size=chunk_size)
+                cluster = ElasticsearchResource(url=url, index_prefix=prefix)
+                return ElasticsearchIOManager(elasticsearch=cluster, chunk_size=chunk_size)
 
             def output_context() -> dg.OutputContext:
                 return dg.build_output_context(

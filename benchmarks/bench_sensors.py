@@ -24,9 +24,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from eswi_assets.resources.feedback_store import SqliteFeedbackStore
 from eswi_assets.sensors.feedback import build_feedback_sensor
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import SqliteFeedbackStore
 
 INSERT = """
 INSERT INTO feedback (feedback_id, generation_id, model_version, prompt, response, rating,

@@ -28,7 +28,7 @@ import httpx
 import torch
 
 from eswi_assets.demo_site.corpus import simplified_reviews, to_traditional
-from eswi_assets.resources.model_store import LocalModelStore, ModelArtifact
+from eswi_assets.stores.models import LocalModelStore, ModelArtifact
 from eswi_assets.training.base import TinyModelParams, base_model
 
 CONCURRENCY = (1, 8, 32)

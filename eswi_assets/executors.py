@@ -2,9 +2,16 @@
 otherwise.
 
 With `dagster_k8s.k8s_job_executor` every step is its own pod from the code location's image, so
-a training step can ask for a GPU node (its `dagster-k8s/config` op tags, see
-`eswi_assets.resources.gpu`) while the crawl and cleaning steps run on ordinary nodes. Job-level
-`dagster-k8s/config` tags only reach the run pod, never step pods: GPU requests belong on the ops.
+a training step can ask for a GPU node (its `dagster-k8s/config` op tags, `gpu_op_tags`) while
+the crawl and cleaning steps run on ordinary nodes. Job-level `dagster-k8s/config` tags only
+reach the run pod, never step pods: GPU requests belong on the ops.
+
+The GPU tags ask the step pod for one `nvidia.com/gpu` and place it with the node selector and
+tolerations from Settings; the Dagster concurrency pool (`Settings.gpu_pool`, set on the assets)
+keeps two GPU steps off one card. CPU and memory are set too, requests equal to limits:
+dagster-k8s deep-merges the code server's container context (the Helm chart puts the code
+server's own `resources` there) under these tags, so without them a training pod would inherit
+the code server's small memory limit.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from eswi_assets.settings import Settings
 # and events stay in Dagster's event log.
 STEP_JOB_TTL_SECONDS = 24 * 3600
 PART_OF = {"app.kubernetes.io/part-of": "eswi"}
+GPU_RESOURCE = "nvidia.com/gpu"
 
 
 def k8s_executor_config(settings: Settings) -> dict[str, Any]:
@@ -38,6 +46,25 @@ def k8s_executor_config(settings: Settings) -> dict[str, Any]:
     if settings.k8s_image:
         config["job_image"] = settings.k8s_image
     return config
+
+
+def gpu_op_tags(settings: Settings) -> dict[str, Any]:
+    resources = {
+        GPU_RESOURCE: "1",
+        "cpu": settings.training_cpu,
+        "memory": settings.training_memory,
+    }
+    return {
+        "dagster-k8s/config": {
+            "container_config": {
+                "resources": {"requests": dict(resources), "limits": dict(resources)}
+            },
+            "pod_spec_config": {
+                "node_selector": dict(settings.gpu_node_selector),
+                "tolerations": [dict(t) for t in settings.gpu_tolerations],
+            },
+        }
+    }
 
 
 def build_executor(settings: Settings) -> dg.ExecutorDefinition | None:

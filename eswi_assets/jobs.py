@@ -14,10 +14,9 @@ Jobs with training steps get the production executor (`k8s_job_executor`, one po
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition,
-)
 
 from eswi_assets.executors import build_executor
 from eswi_assets.settings import Settings
@@ -45,8 +44,9 @@ crawl_job = dg.define_asset_job(
 )
 
 
-def build_jobs(settings: Settings) -> list[UnresolvedAssetJobDefinition]:
-    """Every job of the code location, with the executor `settings` asks for."""
+def build_jobs(settings: Settings) -> list[Any]:
+    """Every job of the code location, with the executor `settings` asks for (what
+    `dg.define_asset_job` returns, a type Dagster gives no public name)."""
     executor = build_executor(settings)
     training_job = dg.define_asset_job(
         TRAINING_JOB,

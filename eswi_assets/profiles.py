@@ -1,8 +1,9 @@
 """The one place that maps a profile (local embedded stores or production services) to resources.
 
 Assets name resource keys only; which store stands behind a key is decided here, from Settings.
-Secrets (API keys, passwords, the feedback salt) are `dg.EnvVar`s, so they never enter run
-config, the UI or logs.
+The stores themselves are plain classes in `eswi_assets.stores` (whose `build` makes the same
+choice for the serving app); the resources here are their Dagster config. Secrets (API keys,
+passwords, the feedback salt) are `dg.EnvVar`s, so they never enter run config, the UI or logs.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from dagster_duckdb_pandas import DuckDBPandasIOManager
 from eswi_assets.resources.browser import ChromiumResource
 from eswi_assets.resources.crawl_sources import CrawlSourcesResource
 from eswi_assets.resources.doccano import DoccanoResource, SeedOnlyLabels
+from eswi_assets.resources.elasticsearch import ElasticsearchResource
 from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
-from eswi_assets.resources.feedback_store import SqliteFeedbackStore
-from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
-from eswi_assets.resources.model_store import LocalModelStore, S3ModelStore
+from eswi_assets.resources.feedback_store import (
+    ElasticsearchFeedbackStoreResource,
+    SqliteFeedbackStoreResource,
+)
+from eswi_assets.resources.model_store import LocalModelStoreResource, S3ModelStoreResource
 from eswi_assets.settings import Settings
+from eswi_assets.stores import ES_API_KEY, FEEDBACK_SALT
 
-ES_API_KEY = "ESWI_ELASTICSEARCH_API_KEY"
-FEEDBACK_SALT = "ESWI_FEEDBACK_SALT"
 DOCCANO_PASSWORD = "ESWI_DOCCANO_PASSWORD"
 
 
@@ -61,28 +64,27 @@ def _local(settings: Settings) -> dict[str, Any]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "io_manager": DuckDBPandasIOManager(database=str(settings.duckdb_path), schema="eswi"),
-        "model_store": LocalModelStore(base_dir=str(settings.models_dir)),
-        "feedback_store": SqliteFeedbackStore(
+        "model_store": LocalModelStoreResource(base_dir=str(settings.models_dir)),
+        "feedback_store": SqliteFeedbackStoreResource(
             path=str(settings.feedback_db_path), salt=_optional_secret(FEEDBACK_SALT)
         ),
     }
 
 
 def _production(settings: Settings) -> dict[str, Any]:
-    api_key = _optional_secret(ES_API_KEY)
+    elasticsearch = ElasticsearchResource(
+        url=settings.elasticsearch_url,
+        api_key=_optional_secret(ES_API_KEY),
+        index_prefix=settings.es_index_prefix,
+    )
     return {
-        "io_manager": ElasticsearchIOManager(
-            url=settings.elasticsearch_url, api_key=api_key, index_prefix=settings.es_index_prefix
-        ),
-        "model_store": S3ModelStore(
+        "io_manager": ElasticsearchIOManager(elasticsearch=elasticsearch),
+        "model_store": S3ModelStoreResource(
             s3=S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region),
             bucket=settings.s3_bucket,
             prefix=settings.s3_prefix,
         ),
-        "feedback_store": ElasticsearchFeedbackStore(
-            url=settings.elasticsearch_url,
-            api_key=api_key,
-            index_prefix=settings.es_index_prefix,
-            salt=dg.EnvVar(FEEDBACK_SALT),
+        "feedback_store": ElasticsearchFeedbackStoreResource(
+            elasticsearch=elasticsearch, salt=dg.EnvVar(FEEDBACK_SALT)
         ),
     }

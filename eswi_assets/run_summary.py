@@ -12,7 +12,6 @@ import sys
 from collections.abc import Collection
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from eswi_assets.jobs import MODEL_KEYS
 
@@ -29,10 +28,11 @@ def summarize(
         return [f"run {run_id} not found"], False
     failures = []
     for record in instance.all_logs(
-        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION}
+        run_id,
+        of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.ASSET_CHECK_EVALUATION},
     ):
         event = record.dagster_event
-        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             check = event.event_specific_data
             verdict = "passed" if check.passed else f"FAILED ({check.description})"
             lines.append(f"check {check.asset_key.to_user_string()}:{check.check_name} {verdict}")

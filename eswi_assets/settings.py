@@ -15,6 +15,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_CRAWL_CRON = "0 2 * * *"
 
 
 class Profile(StrEnum):
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
     partitions_start: str = Field(default="2026-11-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
 
     # crawl
-    crawl_cron: str = Field(default="0 2 * * *", description="When the crawl runs, local time.")
+    crawl_cron: str = Field(
+        default=DEFAULT_CRAWL_CRON, description="When the crawl runs, local time."
+    )
     crawl_sources: Path = PACKAGE_DIR / "crawl" / "sources" / "demo.yaml"
     chromium_path: Path = Path("/usr/bin/chromium")
     chromedriver_path: Path = Path("/usr/bin/chromedriver")
@@ -110,10 +113,16 @@ class Settings(BaseSettings):
     @field_validator("crawl_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string
+        """Dagster's own cron rules, through its public API; imported only here, so plain code
+        reading Settings needs Dagster only when it sets a cron."""
+        if value == DEFAULT_CRAWL_CRON:
+            return value
+        import dagster as dg
 
-        if not is_valid_cron_string(value):
-            raise ValueError(f"ESWI_CRAWL_CRON={value!r} is not a valid cron expression")
+        try:
+            dg.ScheduleDefinition(name="crawl_cron", cron_schedule=value, job_name="crawl_job")
+        except dg.DagsterInvalidDefinitionError as error:
+            raise ValueError(f"ESWI_CRAWL_CRON={value!r} is not a valid cron expression") from error
         return value
 
     @field_validator("timezone")

@@ -18,8 +18,8 @@ from elasticsearch import Elasticsearch
 
 from eswi_assets.demo_site.generate import SiteManifest, build_site
 from eswi_assets.demo_site.server import DemoSite, serve
-from eswi_assets.resources.es_node import ElasticsearchNode, running_node
 from eswi_assets.settings import Profile, Settings
+from eswi_assets_tests.es_node import ElasticsearchNode, running_node
 from eswi_assets_tests.stores import drop_prefixed
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="eswi-tests-"))

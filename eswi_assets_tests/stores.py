@@ -10,8 +10,8 @@ import pandas as pd
 from elasticsearch import Elasticsearch
 
 from eswi_assets.profiles import build_resources
-from eswi_assets.resources.feedback_store import Feedback
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import Feedback
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 

@@ -14,9 +14,11 @@ from eswi_assets.definitions import build_definitions
 from eswi_assets.profiles import build_resources
 from eswi_assets.resources.doccano import DoccanoResource, SeedOnlyLabels
 from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
-from eswi_assets.resources.feedback_store import SqliteFeedbackStore
-from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
-from eswi_assets.resources.model_store import LocalModelStore, S3ModelStore
+from eswi_assets.resources.feedback_store import (
+    ElasticsearchFeedbackStoreResource,
+    SqliteFeedbackStoreResource,
+)
+from eswi_assets.resources.model_store import LocalModelStoreResource, S3ModelStoreResource
 from eswi_assets.settings import Profile, Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +70,8 @@ def test_data_assets_are_partitioned_by_taipei_crawl_date():
 def test_production_stores_are_elasticsearch_s3_and_doccano_with_secrets_from_env(tmp_path):
     resources = build_resources(Settings(profile=Profile.PRODUCTION, data_dir=tmp_path))
     assert isinstance(resources["io_manager"], ElasticsearchIOManager)
-    assert isinstance(resources["model_store"], S3ModelStore)
-    assert isinstance(resources["feedback_store"], ElasticsearchFeedbackStore)
+    assert isinstance(resources["model_store"], S3ModelStoreResource)
+    assert isinstance(resources["feedback_store"], ElasticsearchFeedbackStoreResource)
     assert isinstance(resources["labeling"], DoccanoResource)
     assert resources["feedback_store"].salt == dg.EnvVar("ESWI_FEEDBACK_SALT")
     assert resources["labeling"].password == dg.EnvVar("ESWI_DOCCANO_PASSWORD")
@@ -82,7 +84,7 @@ def test_production_can_label_from_seeds_when_no_doccano_is_deployed(tmp_path):
 
 def test_local_stores_are_embedded_under_the_data_dir(tmp_path):
     resources = build_resources(Settings(data_dir=tmp_path))
-    assert isinstance(resources["model_store"], LocalModelStore)
+    assert isinstance(resources["model_store"], LocalModelStoreResource)
     assert resources["model_store"].base_dir == str(tmp_path / "models")
-    assert isinstance(resources["feedback_store"], SqliteFeedbackStore)
+    assert isinstance(resources["feedback_store"], SqliteFeedbackStoreResource)
     assert resources["feedback_store"].path == str(tmp_path / "feedback.sqlite")

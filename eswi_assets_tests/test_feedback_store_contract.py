@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from eswi_assets.resources.feedback_store import Feedback, FeedbackStore, SqliteFeedbackStore
-from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
+from eswi_assets.stores.elasticsearch.connection import ElasticsearchConnection
+from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
+from eswi_assets.stores.feedback import Feedback, FeedbackStore, SqliteFeedbackStore
 from eswi_assets_tests.stores import T0, drop_prefixed, feedback
 
 
@@ -24,7 +25,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FeedbackSt
         return
     es_url = request.getfixturevalue("es_url")
     prefix = f"test-{uuid.uuid4().hex[:10]}-"
-    yield ElasticsearchFeedbackStore(url=es_url, index_prefix=prefix, salt="pepper")
+    yield ElasticsearchFeedbackStore(ElasticsearchConnection(es_url, index_prefix=prefix), "pepper")
     with Elasticsearch(es_url, request_timeout=60) as es:
         drop_prefixed(es, prefix)
 

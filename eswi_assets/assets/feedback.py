@@ -12,8 +12,8 @@ The asset is an `AssetSpec` under `multi_observable_source_asset`, because
 
 import dagster as dg
 
-from eswi_assets.resources.feedback_store import FeedbackStats, FeedbackStore
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import FeedbackStats, FeedbackStore
 
 USER_FEEDBACK = "user_feedback"
 OWNERS = ["team:ml-engineering"]
@@ -46,7 +46,7 @@ def feedback_metadata(stats: FeedbackStats) -> dict[str, dg.MetadataValue]:
 
 def build_feedback_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.multi_observable_source_asset(specs=[feedback_spec(settings)], name="observe_user_feedback")
-    def user_feedback(feedback_store: FeedbackStore) -> dg.ObserveResult:
+    def user_feedback(feedback_store: dg.ResourceParam[FeedbackStore]) -> dg.ObserveResult:
         stats = feedback_store.stats()
         return dg.ObserveResult(
             asset_key=USER_FEEDBACK,

@@ -38,15 +38,15 @@ from eswi_assets.checks.model_checks import (
 from eswi_assets.checks.model_checks import (
     SFT_GUARD as SFT_GUARD_NAME,
 )
-from eswi_assets.resources.feedback_store import FeedbackStore
-from eswi_assets.resources.gpu import gpu_op_tags
-from eswi_assets.resources.model_store import (
+from eswi_assets.executors import gpu_op_tags
+from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.models import (
     ModelArtifact,
     ModelNotFoundError,
     ModelStore,
     StoredModel,
 )
-from eswi_assets.settings import Settings
 from eswi_assets.training.base import load_pretrained
 from eswi_assets.training.cards import CardFacts, model_card
 from eswi_assets.training.data import (
@@ -356,7 +356,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         context: dg.AssetExecutionContext,
         config: RewardParams,
         model_store: dg.ResourceParam[ModelStore],
-        feedback_store: FeedbackStore,
+        feedback_store: dg.ResourceParam[FeedbackStore],
         labeled_sentiment: pd.DataFrame,
         sft_model: StoredModel,
     ) -> Iterator[dg.Output[ModelArtifact] | dg.AssetCheckResult]:

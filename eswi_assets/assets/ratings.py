@@ -21,8 +21,8 @@ from pydantic import Field
 from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import PPO_MODEL
 from eswi_assets.evaluation.ratings import rating_table as summarize_ratings
-from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import FeedbackStore
 
 RATING_TABLE = "rating_table"
 
@@ -95,7 +95,7 @@ def build_rating_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         deps=[PPO_MODEL, USER_FEEDBACK],
     )
     def rating_table(
-        config: RatingTableParams, feedback_store: FeedbackStore
+        config: RatingTableParams, feedback_store: dg.ResourceParam[FeedbackStore]
     ) -> dg.Output[pd.DataFrame]:
         """Per model version: ratings, mean with a 95% interval (bootstrap over users),
         thumbs-up rate (rating >= 4) with a Wilson interval, the difference from the baseline

@@ -15,34 +15,30 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from eswi_assets.resources.elasticsearch_docs import (
+from eswi_assets.resources.elasticsearch import ElasticsearchResource
+from eswi_assets.stores.elasticsearch.docs import (
     BulkSettings,
     bulk_write,
     delete_missing,
     raise_for_failures,
     search_all,
 )
-from eswi_assets.resources.elasticsearch_frames import (
+from eswi_assets.stores.elasticsearch.frames import (
     ISO_FORMAT,
     naive_timestamps,
     to_documents,
     to_frame,
 )
-from eswi_assets.resources.elasticsearch_index import (
-    DEFAULT_TEMPLATES_DIR,
+from eswi_assets.stores.elasticsearch.index import (
     ElasticsearchStoreError,
-    IndexTemplate,
     check_columns,
-    connect,
     ensure_index,
-    service_errors,
 )
 
 
@@ -95,16 +91,12 @@ def partition_scope(
 
 class ElasticsearchIOManager(dg.ConfigurableIOManager):
     """Stores pandas DataFrames in Elasticsearch, one alias per asset (`<index_prefix><asset>`),
-    with the explicit mapping of `deploy/elasticsearch/templates/<asset>.json`.
+    with the explicit mapping of `deploy/elasticsearch/templates/<asset>.json`; the cluster is
+    the `elasticsearch` resource the feedback store shares.
     """
 
-    url: str = Field(description="Elasticsearch URL, e.g. https://es.internal:9200.")
-    api_key: str | None = Field(
-        default=None, description="API key; set it with dg.EnvVar('ESWI_ELASTICSEARCH_API_KEY')."
-    )
-    index_prefix: str = Field(default="eswi-", description="Aliases are <prefix><asset name>.")
-    templates_dir: str = Field(default=str(DEFAULT_TEMPLATES_DIR))
-    request_timeout: float = Field(default=60, gt=0)
+    elasticsearch: ElasticsearchResource
+    request_timeout: float = Field(default=60, gt=0, description="Seconds per request.")
     chunk_size: int = Field(default=1000, ge=1, description="Documents per bulk request.")
     max_chunk_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     max_retries: int = Field(default=5, ge=0, description="Retries of a 429 (with backoff).")
@@ -122,11 +114,9 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
             max_backoff=self.max_backoff,
         )
 
-    def _template(self, asset_key: dg.AssetKey) -> IndexTemplate:
-        return IndexTemplate.load(asset_key.to_python_identifier(), Path(self.templates_dir))
-
     def handle_output(self, context: dg.OutputContext, obj: pd.DataFrame) -> None:
-        template = self._template(context.asset_key)
+        connection = self.elasticsearch.connection()
+        template = connection.template(context.asset_key.to_python_identifier())
         scope = partition_scope(context, context.definition_metadata or {})
         check_columns(list(obj.columns), template)
         outside = scope.rows_outside(obj)
@@ -136,8 +126,8 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
                 f"stored ({scope.describe()}), e.g. {outside[scope.column].head(3).tolist()}."
             )
         documents = to_documents(obj, template, namespace=template.name)
-        with connect(self.url, self.api_key, self.request_timeout) as es, service_errors(self.url):
-            alias = ensure_index(es, template, self.index_prefix)
+        with connection.client(self.request_timeout) as es:
+            alias = ensure_index(es, template, connection.index_prefix)
             actions = (
                 {"_op_type": "index", "_index": alias, "_id": doc.id, "_source": doc.source}
                 for doc in documents
@@ -167,14 +157,15 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
     def read(self, name: str, query: dict[str, Any] | None = None) -> pd.DataFrame:
         """The stored rows of asset `name` (all of them unless `query` narrows them), as the
         asset wrote them: operators and tests read a table here as they would in DuckDB."""
-        template = IndexTemplate.load(name, Path(self.templates_dir))
-        alias = template.alias(self.index_prefix)
+        connection = self.elasticsearch.connection()
+        template = connection.template(name)
+        alias = template.alias(connection.index_prefix)
         sort = [{field: "asc"} for field in template.id_fields]
-        with connect(self.url, self.api_key, self.request_timeout) as es, service_errors(self.url):
+        with connection.client(self.request_timeout) as es:
             if not es.indices.exists(index=alias):
                 raise ElasticsearchStoreError(
-                    f"Elasticsearch at {self.url} has no index {alias}: materialize "
-                    f"{template.name} first (or check index_prefix={self.index_prefix!r})."
+                    f"Elasticsearch at {connection.url} has no index {alias}: materialize "
+                    f"{template.name} first (or check index_prefix={connection.index_prefix!r})."
                 )
             hits = search_all(
                 es, alias, query or {"match_all": {}}, sort, page_size=self.read_page_size

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 import dagster as dg
 
 from eswi_assets.jobs import FEEDBACK_JOB, PPO_MODEL, RATING_TABLE, REWARD_MODEL
-from eswi_assets.resources.elasticsearch_index import ElasticsearchStoreError
-from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.sensors.cursors import CounterCursor
 from eswi_assets.sensors.gpu_queue import describe, training_run_in_flight
 from eswi_assets.settings import Settings
+from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError
+from eswi_assets.stores.feedback import FeedbackStore
 
 READ_LIMIT = 10_000  # ratings read per tick; a larger backlog is read over the next ticks
 STORE_ERRORS = (OSError, sqlite3.Error, ElasticsearchStoreError)
@@ -105,7 +105,7 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         f"once {threshold} new ratings have arrived since the last retrain.",
     )
     def feedback_sensor(
-        context: dg.SensorEvaluationContext, feedback_store: FeedbackStore
+        context: dg.SensorEvaluationContext, feedback_store: dg.ResourceParam[FeedbackStore]
     ) -> dg.SensorResult | dg.SkipReason:
         state = FeedbackCursor.parse(context.cursor)
         try:

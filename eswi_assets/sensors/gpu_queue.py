@@ -5,7 +5,6 @@ back on after a long pause, or a burst of new data, never piles training runs on
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.definitions.assets.job.asset_job import IMPLICIT_ASSET_JOB_NAME
 
 from eswi_assets.jobs import GPU_JOBS, MODEL_KEYS
 
@@ -27,15 +26,10 @@ def trains_models(run: dg.DagsterRun) -> bool:
 
 def training_run_in_flight(instance: dg.DagsterInstance) -> dg.DagsterRun | None:
     """A queued or running run that trains a model (GPU jobs, and UI materializations of the
-    models, which run as Dagster's implicit asset job), or None."""
-    for job_name in (*GPU_JOBS, IMPLICIT_ASSET_JOB_NAME):
-        runs = instance.get_runs(
-            filters=dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=100
-        )
-        for run in runs:
-            if trains_models(run):
-                return run
-    return None
+    models, which run as Dagster's implicit asset job), or None. In-flight runs are few (the
+    run queue bounds them), so all of them are read and none is missed behind a crawl backfill."""
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT))
+    return next((run for run in runs if trains_models(run)), None)
 
 
 def describe(run: dg.DagsterRun) -> str:

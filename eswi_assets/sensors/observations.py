@@ -11,9 +11,9 @@ from __future__ import annotations
 import dagster as dg
 
 from eswi_assets.assets.feedback import USER_FEEDBACK, feedback_metadata, feedback_version
-from eswi_assets.resources.feedback_store import FeedbackStore
 from eswi_assets.sensors.feedback import STORE_ERRORS, where
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import FeedbackStore
 
 # The event tag Dagster reads an observation's data version from (what ObserveResult sets).
 DATA_VERSION_TAG = "dagster/data_version"
@@ -28,7 +28,7 @@ def build_user_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         "whenever ratings change, so rating_table and the models go stale.",
     )
     def user_feedback_sensor(
-        context: dg.SensorEvaluationContext, feedback_store: FeedbackStore
+        context: dg.SensorEvaluationContext, feedback_store: dg.ResourceParam[FeedbackStore]
     ) -> dg.SensorResult | dg.SkipReason:
         try:
             stats = feedback_store.stats()

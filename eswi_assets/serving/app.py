@@ -23,9 +23,6 @@ from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.concurrency import run_in_threadpool
 
-from eswi_assets.profiles import build_resources
-from eswi_assets.resources.feedback_store import FeedbackStore
-from eswi_assets.resources.model_store import ModelStore
 from eswi_assets.serving.batching import Batcher, QueueFullError
 from eswi_assets.serving.limits import BodySizeLimit
 from eswi_assets.serving.line import LineBot
@@ -41,6 +38,9 @@ from eswi_assets.serving.service import (
 )
 from eswi_assets.serving.settings import ServingSettings
 from eswi_assets.settings import Settings
+from eswi_assets.stores import build as build_stores
+from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.models import ModelStore
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,9 @@ def model_sources(serving: ServingSettings) -> list[ModelSource]:
 
 
 def profile_stores(settings: Settings) -> tuple[ModelStore, FeedbackStore]:
-    """The stores Dagster uses in this profile, with their `dg.EnvVar` secrets resolved."""
-    resources = build_resources(settings)
-    return (
-        resources["model_store"].process_config_and_initialize(),
-        resources["feedback_store"].process_config_and_initialize(),
-    )
+    """The stores Dagster uses in this profile (same classes, same places, same secrets)."""
+    stores = build_stores(settings)
+    return stores.models, stores.feedback
 
 
 def _error(code: int, headers: dict[str, str] | None = None) -> Callable[..., Awaitable[Response]]:

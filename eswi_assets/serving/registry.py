@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from eswi_assets.resources.model_store import ModelStore
+from eswi_assets.stores.models import ModelStore
 
 logger = logging.getLogger(__name__)
 

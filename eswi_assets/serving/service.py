@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 
-from eswi_assets.resources.feedback_store import Channel, Feedback, FeedbackStore
 from eswi_assets.serving.batching import Batcher
 from eswi_assets.serving.experiments import assign
 from eswi_assets.serving.metrics import ServingMetrics
@@ -28,6 +27,7 @@ from eswi_assets.serving.schemas import (
     ModelsResponse,
 )
 from eswi_assets.serving.settings import ServingSettings
+from eswi_assets.stores.feedback import Channel, Feedback, FeedbackStore
 from eswi_assets.training.data import format_prompt
 
 

@@ -1,9 +1,10 @@
 """Settings of the serving app, read from `ESWI_SERVING_*` environment variables.
 
 Where models and ratings live is not configured here: the app builds its model store and feedback
-store from `eswi_assets.profiles.build_resources`, the same function the code location uses, so
-serving always reads the versions Dagster promoted and writes ratings where `user_feedback`
-observes them. Secrets are `SecretStr`, so they never show up in a repr, a log line or an error.
+store with `eswi_assets.stores.build` from the same `Settings` the code location reads (and the
+same plain store classes its resources create), so serving always reads the versions Dagster
+promoted and writes ratings where `user_feedback` observes them. Secrets are `SecretStr`, so they
+never show up in a repr, a log line or an error.
 """
 
 from __future__ import annotations

@@ -15,10 +15,11 @@ from eswi_assets.assets.feedback import build_feedback_assets
 from eswi_assets.assets.ratings import build_rating_assets
 from eswi_assets.evaluation.ratings import COLUMNS, choose_baseline, rating_table
 from eswi_assets.profiles import build_resources
-from eswi_assets.resources.elasticsearch_frames import to_documents
-from eswi_assets.resources.elasticsearch_index import IndexTemplate, check_columns
-from eswi_assets.resources.feedback_store import Feedback
 from eswi_assets.settings import Profile, Settings
+from eswi_assets.stores import build as build_stores
+from eswi_assets.stores.elasticsearch.frames import to_documents
+from eswi_assets.stores.elasticsearch.index import IndexTemplate, check_columns
+from eswi_assets.stores.feedback import Feedback
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
 PPO, SFT = "ppo_model/run-2", "sft_model/run-1"
@@ -146,14 +147,14 @@ def store_ratings(store, version: str, values: list[int], user_prefix: str) -> N
 def test_the_asset_summarises_the_feedback_store_into_the_local_profile_io_manager(tmp_path):
     settings = Settings(data_dir=tmp_path)
     resources = build_resources(settings)
-    store = resources["feedback_store"]
+    store = build_stores(settings).feedback  # the file the profile's resource reads
     store_ratings(store, PPO, [5, 4, 5, 4, 5] * 8, "p")
     store_ratings(store, SFT, [2, 3, 1, 2] * 10, "s")
     [asset] = build_rating_assets(settings)
 
     result = dg.materialize(
         [asset],
-        resources={"feedback_store": store, "io_manager": resources["io_manager"]},
+        resources={key: resources[key] for key in ("feedback_store", "io_manager")},
         run_config={"ops": {"rating_table": {"config": {"bootstrap_samples": 500}}}},
     )
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from eswi_assets.resources.gpu import gpu_op_tags
+from eswi_assets.executors import gpu_op_tags
 from eswi_assets.settings import Profile, Settings
 
 REPO = Path(__file__).resolve().parents[2]

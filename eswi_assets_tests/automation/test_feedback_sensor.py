@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 
 from eswi_assets.jobs import FEEDBACK_JOB, TRAINING_JOB
-from eswi_assets.resources.feedback_store import Feedback, FeedbackStore, SqliteFeedbackStore
 from eswi_assets.sensors.feedback import build_feedback_sensor
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import Feedback, FeedbackStore, SqliteFeedbackStore
 from eswi_assets_tests.automation.standins import queue_run, standin_definitions
 
 THRESHOLD = 5

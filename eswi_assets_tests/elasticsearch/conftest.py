@@ -15,6 +15,7 @@ import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
+from eswi_assets.resources.elasticsearch import ElasticsearchResource
 from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
 from eswi_assets_tests.stores import drop_prefixed
 
@@ -34,18 +35,20 @@ def index_prefix(es: Elasticsearch) -> Iterator[str]:
 
 @pytest.fixture
 def make_io_manager(es_url: str, index_prefix: str) -> Callable[..., ElasticsearchIOManager]:
-    """Small chunks (several bulk requests per run), short backoffs (fast tests), overridable."""
+    """Small chunks (several bulk requests per run), short backoffs (fast tests), overridable;
+    `url` and `index_prefix` overrides go to the `elasticsearch` resource."""
 
     def make(**overrides: Any) -> ElasticsearchIOManager:
+        cluster = {"url": es_url, "index_prefix": index_prefix}
+        cluster |= {key: overrides.pop(key) for key in list(overrides) if key in cluster}
         config = {
-            "url": es_url,
-            "index_prefix": index_prefix,
             "chunk_size": 20,
             "initial_backoff": 0.01,
             "max_backoff": 0.05,
             "read_page_size": 7,
         }
-        return ElasticsearchIOManager(**(config | overrides))
+        elasticsearch = ElasticsearchResource(**cluster)
+        return ElasticsearchIOManager(elasticsearch=elasticsearch, **(config | overrides))
 
     return make
 

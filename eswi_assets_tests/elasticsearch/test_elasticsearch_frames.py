@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from eswi_assets.resources.elasticsearch_frames import to_documents, to_frame
-from eswi_assets.resources.elasticsearch_index import (
+from eswi_assets.stores.elasticsearch.frames import to_documents, to_frame
+from eswi_assets.stores.elasticsearch.index import (
     IndexTemplate,
     MappingConflictError,
     check_columns,

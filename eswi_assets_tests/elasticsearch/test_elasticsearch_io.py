@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from dagster_duckdb_pandas import DuckDBPandasIOManager
 
-import eswi_assets.resources.elasticsearch_docs as elasticsearch_docs
-from eswi_assets.resources.elasticsearch_docs import BulkWriteError
-from eswi_assets.resources.elasticsearch_index import (
+import eswi_assets.stores.elasticsearch.docs as elasticsearch_docs
+from eswi_assets.resources.elasticsearch import ElasticsearchResource
+from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
+from eswi_assets.stores.elasticsearch.docs import BulkWriteError
+from eswi_assets.stores.elasticsearch.index import (
     ElasticsearchStoreError,
     ElasticsearchUnavailableError,
     MappingConflictError,
 )
-from eswi_assets.resources.elasticsearch_io import ElasticsearchIOManager
-from eswi_assets.resources.es_node import free_port
 from eswi_assets_tests.elasticsearch.standins import (
     RANGE_TAGS,
     corpus_frame,
@@ -27,6 +27,7 @@ from eswi_assets_tests.elasticsearch.standins import (
     read_back,
     unpartitioned,
 )
+from eswi_assets_tests.es_node import free_port
 
 DAY1, DAY2 = "2026-11-01", "2026-11-02"
 
@@ -262,6 +263,7 @@ def test_stored_fields_support_chinese_search_and_date_dashboards(io_manager, es
 
 
 def test_io_manager_config_is_plain_dagster_config():
-    manager = ElasticsearchIOManager(url="http://127.0.0.1:9", api_key=None)
+    cluster = ElasticsearchResource(url="http://127.0.0.1:9", api_key=None)
+    manager = ElasticsearchIOManager(elasticsearch=cluster)
     assert manager.bulk_settings.max_retries == 5
-    assert manager.index_prefix == "eswi-"
+    assert manager.elasticsearch.index_prefix == "eswi-"

@@ -8,16 +8,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from eswi_assets.resources.elasticsearch_index import ElasticsearchUnavailableError
-from eswi_assets.resources.es_node import free_port
-from eswi_assets.resources.feedback_store import Feedback
-from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
+from eswi_assets.stores.elasticsearch.connection import ElasticsearchConnection
+from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
+from eswi_assets.stores.elasticsearch.index import ElasticsearchUnavailableError
+from eswi_assets.stores.feedback import Feedback
+from eswi_assets_tests.es_node import free_port
 from eswi_assets_tests.stores import T0, feedback
 
 
 @pytest.fixture
 def store(es_url: str, index_prefix: str) -> ElasticsearchFeedbackStore:
-    return ElasticsearchFeedbackStore(url=es_url, index_prefix=index_prefix, salt="pepper")
+    connection = ElasticsearchConnection(es_url, index_prefix=index_prefix)
+    return ElasticsearchFeedbackStore(connection, salt="pepper")
 
 
 def test_user_ids_are_stored_only_as_salted_hashes(store, es, index_prefix):
@@ -36,6 +38,7 @@ def test_times_come_back_as_naive_utc(store, es, index_prefix):
 
 
 def test_unreachable_store_names_the_service_and_remedy():
-    store = ElasticsearchFeedbackStore(url=f"http://127.0.0.1:{free_port()}", salt="pepper")
+    down = ElasticsearchConnection(f"http://127.0.0.1:{free_port()}")
+    store = ElasticsearchFeedbackStore(down, salt="pepper")
     with pytest.raises(ElasticsearchUnavailableError, match="ESWI_ELASTICSEARCH_URL"):
         store.upsert([feedback(1)])

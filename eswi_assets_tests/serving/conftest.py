@@ -10,11 +10,11 @@ import pytest
 import torch
 from fastapi import FastAPI
 
-from eswi_assets.resources.feedback_store import SqliteFeedbackStore
-from eswi_assets.resources.model_store import LocalModelStore
 from eswi_assets.serving.app import create_app
 from eswi_assets.serving.settings import ServingSettings
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.models import LocalModelStore
 from eswi_assets_tests.serving.support import FakeLine, fake_line_api, running, save_tiny_model
 
 torch.set_num_threads(1)

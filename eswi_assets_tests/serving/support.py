@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from eswi_assets.demo_site.corpus import simplified_reviews, to_traditional
-from eswi_assets.resources.model_store import ModelArtifact, ModelStore
+from eswi_assets.stores.models import ModelArtifact, ModelStore
 from eswi_assets.training.base import train_tokenizer
 
 

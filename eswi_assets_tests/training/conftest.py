@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import torch
 
-from eswi_assets.resources.feedback_store import Feedback
+from eswi_assets.stores.feedback import Feedback
 from eswi_assets.training.data import format_prompt
 
 torch.set_num_threads(2)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from eswi_assets.resources.feedback_store import Feedback, SqliteFeedbackStore
+from eswi_assets.stores.feedback import Feedback, SqliteFeedbackStore
 from eswi_assets.training.data import (
     TrainingDataError,
     corpus_examples,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from eswi_assets.resources.feedback_store import Feedback, SqliteFeedbackStore
+from eswi_assets.stores.feedback import Feedback, SqliteFeedbackStore
 from eswi_assets_tests.stores import feedback
 
 

@@ -23,9 +23,9 @@ from transformers import (
 from eswi_assets.assets.models import build_model_assets
 from eswi_assets.checks.model_checks import PPO_GUARD, REWARD_GUARD, SFT_GUARD
 from eswi_assets.labeling.seed import seed_labels
-from eswi_assets.resources.feedback_store import SqliteFeedbackStore
-from eswi_assets.resources.model_store import LocalModelStore
+from eswi_assets.resources.model_store import LocalModelStoreIO
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import SqliteFeedbackStore
 from eswi_assets.training.data import format_prompt
 from eswi_assets.training.reward import PROBE_PAIRS, score
 from eswi_assets_tests.training.conftest import rated_responses, review_corpus
@@ -77,7 +77,7 @@ def standins(corpus: pd.DataFrame, labels: pd.DataFrame) -> list[dg.AssetsDefini
 @dataclass
 class Pipeline:
     tmp: Path
-    store: LocalModelStore
+    store: LocalModelStoreIO
     feedback: SqliteFeedbackStore
     result: dg.ExecuteInProcessResult
 
@@ -119,7 +119,7 @@ def load_inputs(pipeline: Pipeline, corpus: pd.DataFrame, labels: pd.DataFrame, 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     tmp = tmp_path_factory.mktemp("models")
-    store = LocalModelStore(base_dir=str(tmp / "models"))
+    store = LocalModelStoreIO(base_dir=str(tmp / "models"))
     feedback = SqliteFeedbackStore(path=str(tmp / "feedback.sqlite"), salt="test-salt")
     feedback.upsert(rated_responses())
     empty = dg.materialize([], resources={})

@@ -13,7 +13,8 @@ from dagster_aws.s3 import S3Resource
 from moto.server import ThreadedMotoServer
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
-from eswi_assets.resources.model_store import (
+from eswi_assets.resources.model_store import LocalModelStoreResource
+from eswi_assets.stores.models import (
     LATEST,
     LocalModelStore,
     ModelArtifact,
@@ -53,12 +54,16 @@ def s3() -> Iterator[S3Resource]:
     server.stop()
 
 
+def s3_store(s3: S3Resource, **options) -> S3ModelStore:
+    return S3ModelStore(s3.get_client(), endpoint_url=s3.endpoint_url, **options)
+
+
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path: Path) -> ModelStore:
     if request.param == "local":
         return LocalModelStore(base_dir=str(tmp_path / "models"))
     s3 = request.getfixturevalue("s3")
-    return S3ModelStore(s3=s3, bucket=BUCKET, prefix=f"t/{tmp_path.name}", cache_dir=str(tmp_path))
+    return s3_store(s3, bucket=BUCKET, prefix=f"t/{tmp_path.name}", cache_dir=str(tmp_path))
 
 
 def test_saved_version_reloads_with_from_pretrained_and_generates(store: ModelStore):
@@ -123,9 +128,9 @@ def fake_checkpoint(store: ModelStore, step: int) -> Path:
 
 
 def test_checkpoints_survive_a_lost_worker_and_go_once_the_model_is_saved(s3, tmp_path: Path):
-    first = S3ModelStore(s3=s3, bucket=BUCKET, prefix="ckpt", cache_dir=str(tmp_path / "pod-1"))
+    first = s3_store(s3, bucket=BUCKET, prefix="ckpt", cache_dir=str(tmp_path / "pod-1"))
     fake_checkpoint(first, 10)
-    retry = S3ModelStore(s3=s3, bucket=BUCKET, prefix="ckpt", cache_dir=str(tmp_path / "pod-2"))
+    retry = s3_store(s3, bucket=BUCKET, prefix="ckpt", cache_dir=str(tmp_path / "pod-2"))
     restored = retry.checkpoint_dir("sft_model", "run-1")
     assert (restored / "checkpoint-10" / "trainer_state.json").read_text() == '{"step": 10}'
     retry.save("sft_model", "run-1", artifact())
@@ -153,7 +158,8 @@ def test_io_manager_saves_per_run_records_the_path_and_feeds_downstream(tmp_path
         seen["version"] = sft_model.version
 
     store = LocalModelStore(base_dir=str(tmp_path))
-    result = dg.materialize([sft_model, consumer], resources={"model_store": store})
+    resource = LocalModelStoreResource(base_dir=str(tmp_path))
+    result = dg.materialize([sft_model, consumer], resources={"model_store": resource})
     metadata = result.asset_materializations_for_node("sft_model")[0].metadata
     assert metadata["path"].value == str((tmp_path / "sft_model" / result.run_id).resolve())
     assert metadata["promoted_to_latest"].value is True
@@ -174,7 +180,7 @@ def test_a_reexecuted_run_resumes_from_and_then_clears_the_first_attempts_checkp
 
 
 def test_a_missing_bucket_is_named_with_the_remedy_and_nothing_is_promoted(s3, tmp_path: Path):
-    store = S3ModelStore(s3=s3, bucket="no-such-bucket", cache_dir=str(tmp_path))
+    store = s3_store(s3, bucket="no-such-bucket", cache_dir=str(tmp_path))
     with pytest.raises(ModelStoreError, match=r"bucket 'no-such-bucket' does not exist.*create it"):
         store.save("sft_model", "run-1", artifact())
     with pytest.raises(ModelStoreError, match="no-such-bucket"):
@@ -189,6 +195,6 @@ def test_an_unreachable_endpoint_is_named(tmp_path: Path):
         aws_secret_access_key="testing",
         max_attempts=1,
     )
-    store = S3ModelStore(s3=s3, bucket=BUCKET, cache_dir=str(tmp_path))
+    store = s3_store(s3, bucket=BUCKET, cache_dir=str(tmp_path))
     with pytest.raises(ModelStoreError, match=r"unreachable.*ESWI_S3_ENDPOINT_URL"):
         store.latest_version("sft_model")

@@ -13,8 +13,8 @@ from moto.server import ThreadedMotoServer
 from eswi_assets.definitions import build_definitions
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.profiles import build_resources
-from eswi_assets.resources.feedback_store_es import ElasticsearchFeedbackStore
 from eswi_assets.settings import Profile, Settings
+from eswi_assets.stores import build as build_stores
 from eswi_assets_tests.stores import drop_prefixed
 from eswi_assets_tests.training.conftest import rated_responses, review_corpus
 
@@ -65,9 +65,8 @@ def settings(es_url: str, moto_endpoint: str, monkeypatch, tmp_path) -> Iterator
 def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Settings):
     resources = build_resources(settings)
     resources["model_store"].s3.get_client().create_bucket(Bucket=BUCKET)
-    ratings = ElasticsearchFeedbackStore(  # what the serving app holds: the same index and salt
-        url=settings.elasticsearch_url, index_prefix=settings.es_index_prefix, salt="pepper"
-    )
+    serving = build_stores(settings)  # what the serving app holds: the same index and salt
+    ratings = serving.feedback
     ratings.upsert(rated_responses())
     corpus = review_corpus(60).assign(cjk_share=1.0, pii_redactions=0)
     io_manager = resources["io_manager"]
@@ -112,7 +111,7 @@ def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Setting
         if k in reward_metadata
     )
     assert feedback_pairs == 3
-    stored = resources["model_store"].load_latest("sft_model")
+    stored = serving.models.load_latest("sft_model")
     assert stored.version == result.run_id
     model, tokenizer = stored.load()
     assert model.config.vocab_size >= len(tokenizer)

@@ -8,7 +8,7 @@
 #   is missing. cjk-analysis-plugin/ registers it from the same Lucene class (CJKAnalyzer, in the
 #   zip's lib/) that Elasticsearch's own provider wraps; compiling it needs a JDK (javac).
 # - Elasticsearch refuses to run as root, so as root this creates the system user `eswi-es`
-#   that eswi_assets.resources.es_node starts the node as.
+#   that eswi_assets_tests.es_node starts the node as.
 #
 # The version is pinned so every machine tests the same node: 8.19.21 is the newest 8.x in Maven
 # Central's maven-metadata.xml for the artifact (checked when it was chosen), and the Python client

@@ -29,7 +29,7 @@ from elasticsearch import (
 )
 
 DEFAULT_TEMPLATES_DIR = (
-    Path(__file__).resolve().parents[2] / "deploy" / "elasticsearch" / "templates"
+    Path(__file__).resolve().parents[3] / "deploy" / "elasticsearch" / "templates"
 )
 # 429 is left to streaming_bulk, which retries it with backoff; the client would retry at once.
 CLIENT_RETRY_STATUSES = (502, 503, 504)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTALL_SCRIPT = REPO_ROOT / "scripts" / "elasticsearch" / "install.sh"
 RUN_AS_USER = "eswi-es"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from eswi_assets.resources.elasticsearch_index import IndexTemplate
+from eswi_assets.stores.elasticsearch.index import IndexTemplate
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 INTEGER_TYPES = {"byte", "short", "integer", "long", "unsigned_long"}

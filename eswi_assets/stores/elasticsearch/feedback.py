@@ -13,28 +13,23 @@ from __future__ import annotations
 import contextlib
 import itertools
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from elasticsearch import Elasticsearch
-from pydantic import Field
 
-from eswi_assets.resources.elasticsearch_docs import (
+from eswi_assets.stores.elasticsearch.connection import (
+    DEFAULT_REQUEST_TIMEOUT,
+    ElasticsearchConnection,
+)
+from eswi_assets.stores.elasticsearch.docs import (
     BulkSettings,
     bulk_write,
     raise_for_failures,
     search_all,
 )
-from eswi_assets.resources.elasticsearch_index import (
-    DEFAULT_TEMPLATES_DIR,
-    ElasticsearchStoreError,
-    IndexTemplate,
-    connect,
-    ensure_index,
-    service_errors,
-)
-from eswi_assets.resources.feedback_store import (
+from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError, ensure_index
+from eswi_assets.stores.feedback import (
     FeedbackBatch,
     FeedbackStats,
     FeedbackStore,
@@ -48,21 +43,27 @@ CHANGED = {"created", "updated"}
 
 
 class ElasticsearchFeedbackStore(FeedbackStore):
-    """Ratings in Elasticsearch; idempotent by `feedback_id`, read after a `seq` cursor."""
+    """Ratings in Elasticsearch, in the alias `<index_prefix>user_feedback`; idempotent by
+    `feedback_id`, read after a `seq` cursor."""
 
-    url: str = Field(description="Elasticsearch URL, e.g. https://es.internal:9200.")
-    api_key: str | None = Field(
-        default=None, description="API key; set it with dg.EnvVar('ESWI_ELASTICSEARCH_API_KEY')."
-    )
-    index_prefix: str = Field(default="eswi-", description="The alias is <prefix>user_feedback.")
-    templates_dir: str = Field(default=str(DEFAULT_TEMPLATES_DIR))
-    request_timeout: float = Field(default=30, gt=0)
+    def __init__(
+        self,
+        connection: ElasticsearchConnection,
+        salt: str | None = None,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+    ) -> None:
+        super().__init__(salt)
+        self.connection, self.request_timeout = connection, request_timeout
+
+    @property
+    def url(self) -> str:
+        return self.connection.url
 
     @contextlib.contextmanager
     def _index(self):
-        template = IndexTemplate.load(TEMPLATE_NAME, Path(self.templates_dir))
-        with connect(self.url, self.api_key, self.request_timeout) as es, service_errors(self.url):
-            yield es, ensure_index(es, template, self.index_prefix)
+        template = self.connection.template(TEMPLATE_NAME)
+        with self.connection.client(self.request_timeout) as es:
+            yield es, ensure_index(es, template, self.connection.index_prefix)
 
     def write(self, rows: list[StoredFeedback]) -> int:
         actions = (

@@ -12,7 +12,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.helpers import streaming_bulk
 
-from eswi_assets.resources.elasticsearch_index import ElasticsearchStoreError
+from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError
 
 SHOWN_FAILURES = 10
 
