@@ -101,7 +101,7 @@ def train_sft(
     train = examples[examples["split"] == "sft"]
     held_out = examples[examples["split"] == "eval"]
     set_seed(params.seed)
-    # Characters the base never saw (its news text lacks some of the corpus's) join the
+    # Characters the base never saw (its shipped text lacks some of the corpus's) join the
     # vocabulary, their embeddings starting at the mean, so the model can learn to write them.
     added = missing_characters(tokenizer, train["prompt"] + train["completion"], min_count=2)
     if added:
