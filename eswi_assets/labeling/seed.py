@@ -20,7 +20,7 @@ from eswi_assets.labeling.aggregate import LABELED_COLUMNS, empty_labeled
 from eswi_assets.labeling.sentences import sentence_id, split_sentences, usable
 from eswi_assets.review_corpus import FILES, PERSONAL_LOOKING, pipeline_reviews
 
-SEED_PER_LABEL = 1500
+SEED_PER_LABEL = 3000
 MAX_REVIEW_CHARS = 120
 
 

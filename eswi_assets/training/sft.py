@@ -48,10 +48,10 @@ class SftParams(dg.Config):
     seed: int = 42
     sample_new_tokens: int = Field(default=96, ge=1)
     min_gain_over_bigram: float = Field(
-        default=-0.3,
-        description="Check: nats/char the model must beat the bigram baseline by. Negative: "
-        "the default CPU model (1.4M parameters) comes within 0.2 of the bigram on the demo "
-        "corpus but does not beat it; a byte-level or broken model is 1+ nats/char worse.",
+        default=0.1,
+        description="Check: nats/char the model must beat the bigram baseline by (the default "
+        "CPU model beats it by 0.36 on the demo corpus; a news-only base model lost by 0.19, "
+        "a byte-level or broken model is 1+ nats/char worse).",
     )
     max_broken_share: float = Field(default=0.0, ge=0, description="Check: broken characters.")
     regression_tolerance: float = Field(
