@@ -24,8 +24,8 @@ from eswi_assets.training.device import detect_hardware
 from eswi_assets.training.pretrain import (
     PretrainParams,
     corpus_blocks,
+    corpus_lines,
     gpt2_for,
-    news_lines,
     pretrain,
 )
 from eswi_assets.training.tokenizer import train_character_tokenizer
@@ -54,7 +54,7 @@ def ours(params: PretrainParams) -> dict[str, float]:
 def plain_loop(params: PretrainParams) -> dict[str, float]:
     chosen = params.resolved()
     start = time.perf_counter()
-    lines = news_lines(int(chosen["max_characters"]))
+    lines = corpus_lines(int(chosen["max_characters"]))
     tokenizer = train_character_tokenizer(lines, min_count=2, max_size=int(chosen["vocab_size"]))
     blocks = torch.tensor(corpus_blocks(lines, tokenizer, int(chosen["block_size"])))
     device = detect_hardware().device

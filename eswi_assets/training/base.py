@@ -1,6 +1,6 @@
 """Base models: a GPT-2 built from config over a character tokenizer, or a configured checkpoint.
 
-`base_model` (the asset) pretrains the from-config model on shipped news text
+`base_model` (the asset) pretrains the from-config model on shipped news and review text
 (`training.pretrain`); this module holds the pieces: the model shape, the tokenizer (one token
 per character, `training.tokenizer`) and loading of a Hugging Face id or local directory, read
 only when Settings name one.

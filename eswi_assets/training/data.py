@@ -154,7 +154,7 @@ def label_pairs(
     return pd.concat([train.head(max_pairs), held.head(max(1, max_pairs // 4))], ignore_index=True)
 
 
-def repetition_pairs(pairs: pd.DataFrame, seed: int, share: float = 0.25) -> pd.DataFrame:
+def repetition_pairs(pairs: pd.DataFrame, seed: int, share: float = 0.4) -> pd.DataFrame:
     """Degenerate texts rejected against real ones: a short fragment of a chosen sentence
     repeated many times. A reward model trained only on real sentences scores such loops by
     their sentiment words alone, which is exactly what PPO learns to exploit; these pairs teach

@@ -8,6 +8,7 @@ and with an independent judge PPO never saw.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from eswi_assets.training.guards import StopOnNonFiniteLoss, require_finite
 from eswi_assets.training.judge import judge
 from eswi_assets.training.quality import kl_per_token, paired_bootstrap, sample_quality
 from eswi_assets.training.reward import score
+from eswi_assets.training.shaping import BudgetSpent, PpoBudget, ShapedReward
 
 
 class PpoParams(dg.Config):
@@ -47,6 +49,17 @@ class PpoParams(dg.Config):
     max_prompt_length: int = Field(default=64, ge=8, description="Prompt tokens kept (the end).")
     temperature: float = Field(default=0.7, gt=0)
     kl_coef: float = Field(default=0.05, ge=0)
+    repetition_penalty: float = Field(
+        default=4.0,
+        ge=0,
+        description="Subtracted from the reward x a rollout's repeated-bigram share (0: off).",
+    )
+    budget_kl_per_token: float = Field(
+        default=0.25, gt=0, description="Training stops past this KL from SFT (nats/token)."
+    )
+    budget_entropy_ratio: float = Field(
+        default=0.7, ge=0, lt=1, description="Training stops below this share of the entropy."
+    )
     missing_eos_penalty: float | None = Field(default=None, ge=0)
     eval_prompts: int = Field(default=64, ge=1, description="Held-out prompts for before/after.")
     eval_samples: int = Field(default=4, ge=1, description="Responses per held-out prompt.")
@@ -89,6 +102,7 @@ class PpoResult:
     metrics: dict[str, float]
     history: list[dict] = field(default_factory=list)
     samples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stop_reason: str = "all episodes run"
 
 
 def prompt_dataset(
@@ -166,18 +180,22 @@ def train_ppo(
     policy.generation_config.min_new_tokens = params.min_response_length
     evaluation = [p for p in eval_prompts for _ in range(params.eval_samples)]
     before = rollouts(policy, reward_model, tokenizer, evaluation, params, target)
+    budget = PpoBudget(
+        params.budget_kl_per_token, params.budget_entropy_ratio, params.response_length
+    )
     trainer = PPOTrainer(
         args=params.trl_config(output_dir, detect_hardware()),
         processing_class=tokenizer,
         model=policy,
         ref_model=copy.deepcopy(reference),
-        reward_model=reward_model,
+        reward_model=ShapedReward(reward_model, params.repetition_penalty),
         value_model=copy.deepcopy(reward_model),
         train_dataset=prompt_dataset(train_prompts, tokenizer, params.max_prompt_length),
         eval_dataset=prompt_dataset(eval_prompts, tokenizer, params.max_prompt_length),
-        callbacks=[StopOnNonFiniteLoss("ppo_model"), *callbacks],
+        callbacks=[StopOnNonFiniteLoss("ppo_model"), budget, *callbacks],
     )
-    trainer.train()
+    with contextlib.suppress(BudgetSpent):
+        trainer.train()
     model = trainer.policy_model
     after = rollouts(model, reward_model, tokenizer, evaluation, params, target)
     # The minimum length is a rollout rule, not part of the model: served with it, the A/B test
@@ -209,6 +227,7 @@ def train_ppo(
         "train_prompts": float(len(train_prompts)),
         "eval_prompts": float(len(eval_prompts)),
         "updates": float(trainer.state.global_step),
+        "stopped_by_budget": float(bool(budget.reason)),
     }
     require_finite(
         {k: v for k, v in metrics.items() if k != "kl_per_response"}, "ppo_model evaluation"
@@ -224,4 +243,5 @@ def train_ppo(
             "ppo_judge": after["judge"],
         }
     )
-    return PpoResult(model, tokenizer, metrics, history, samples)
+    reason = f"budget spent: {budget.reason}" if budget.reason else "all episodes run"
+    return PpoResult(model, tokenizer, metrics, history, samples, reason)

