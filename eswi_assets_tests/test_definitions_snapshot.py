@@ -102,9 +102,11 @@ def test_profiles_differ_only_in_resources_and_the_executor(tmp_path: Path):
         assert local[part] == production[part]
     assert local["assets"].keys() == production["assets"].keys()
     for key, asset in local["assets"].items():
-        kinds = [{"duckdb": "elasticsearch"}.get(kind, kind) for kind in asset["kinds"]]
+        stores = {"duckdb": "elasticsearch", "sqlite": "elasticsearch"}
+        kinds = [stores.get(kind, kind) for kind in asset["kinds"]]
         assert {**asset, "kinds": sorted(kinds)} == production["assets"][key], key
     assert "duckdb" in local["assets"]["raw_pages"]["kinds"]
+    assert local["assets"]["user_feedback"]["kinds"] == ["sqlite"]
     assert {name: job["assets"] for name, job in local["jobs"].items()} == {
         name: job["assets"] for name, job in production["jobs"].items()
     }
