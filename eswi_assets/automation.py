@@ -20,7 +20,9 @@ def build_automation_sensors(settings: Settings) -> list[dg.AutomationConditionS
     return [
         dg.AutomationConditionSensorDefinition(
             "corpus_automation_sensor",
-            target=dg.AssetSelection.assets(CLEANED_CORPUS),
+            # Its checks run inside the asset's own step; automated apart they would be
+            # requested again for every partition whose run reported no evaluation yet.
+            target=dg.AssetSelection.assets(CLEANED_CORPUS).without_checks(),
             default_condition=dg.AutomationCondition.eager(),
             # default_condition needs evaluation in the code server; it also keeps the condition
             # in this code location rather than in the daemon.

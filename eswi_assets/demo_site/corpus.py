@@ -38,5 +38,7 @@ def _usable(review: str) -> bool:
 
 @cache
 def simplified_reviews(sentiment: Sentiment) -> tuple[str, ...]:
-    """Usable reviews of one sentiment, in file order, duplicates dropped (still Simplified)."""
-    return tuple(dict.fromkeys(filter(_usable, pipeline_reviews(sentiment))))
+    """Usable reviews of one sentiment, in file order, duplicates dropped (still Simplified).
+    Runs of spaces inside a review become one: a page's text is what HTML would show."""
+    usable = filter(_usable, pipeline_reviews(sentiment))
+    return tuple(dict.fromkeys(" ".join(review.split()) for review in usable))

@@ -29,7 +29,7 @@ def reviews(sentiment: str) -> tuple[str, ...]:
     """Traditional-Chinese reviews of 30-150 characters, in file order, from the pipeline's side
     of the split (the other side pretrains the shipped base model)."""
     converter = opencc.OpenCC("s2twp")
-    kept = pipeline_reviews(sentiment)[:2000]
+    kept = pipeline_reviews(sentiment)
     usable = [r for r in kept if 30 <= len(r) <= 150 and not re.search(r"http|www|@|\d{5,}", r)]
     return tuple(converter.convert(r) for r in dict.fromkeys(usable))
 
