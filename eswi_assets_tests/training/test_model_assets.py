@@ -40,7 +40,16 @@ RUN_CONFIG = {
     "ops": {
         "base_model": {"config": {"preset": "test"}},
         "sft_model": {"config": {"epochs": 10, "seed": 0, "min_gain_over_bigram": -10.0}},
-        "reward_model": {"config": {"seed": 0, "min_label_accuracy": 0.6, "probes_block": False}},
+        "reward_model": {
+            "config": {
+                # The tiny test backbone needs the longer, faster schedule the defaults dropped.
+                "seed": 0,
+                "epochs": 6,
+                "learning_rate": 1e-3,
+                "min_label_accuracy": 0.6,
+                "probes_block": False,
+            }
+        },
         "ppo_model": {
             "config": {
                 "episodes": 256,
