@@ -7,7 +7,8 @@ import warnings
 # Matched by message so plain modules importing this package do not import Dagster.
 for _message in (
     r"Parameter `(backfill_policy|use_user_code_server|default_condition)` .* is currently in beta",
-    r"Function `observable_source_asset` is currently in beta",
+    r"Function `(multi_)?observable_source_asset` is currently in beta",
+    r"Specifying a partitions_def on an AssetCheckSpec is currently in preview",
     r"You are importing from 'trl\.experimental'",
 ):
     warnings.filterwarnings("ignore", message=_message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from eswi_assets.jobs import CLEANED_CORPUS
+from eswi_assets.keys import CLEANED_CORPUS
 from eswi_assets.settings import Settings
 
 

@@ -19,17 +19,8 @@ from typing import Any
 import dagster as dg
 
 from eswi_assets.executors import build_executor
+from eswi_assets.keys import CLEANED_CORPUS, MODEL_KEYS, RAW_PAGES, REWARD_MODEL
 from eswi_assets.settings import Settings
-
-RAW_PAGES = "raw_pages"
-CLEANED_CORPUS = "cleaned_corpus"
-LABELED_SENTIMENT = "labeled_sentiment"
-BASE_MODEL = "base_model"
-SFT_MODEL = "sft_model"
-REWARD_MODEL = "reward_model"
-PPO_MODEL = "ppo_model"
-RATING_TABLE = "rating_table"
-MODEL_KEYS = (BASE_MODEL, SFT_MODEL, REWARD_MODEL, PPO_MODEL)
 
 CRAWL_JOB = "crawl_job"
 TRAINING_JOB = "training_job"

@@ -13,7 +13,7 @@ from collections.abc import Collection
 
 import dagster as dg
 
-from eswi_assets.jobs import MODEL_KEYS
+from eswi_assets.keys import MODEL_KEYS
 
 CHECK_FAILED = "DagsterAssetCheckFailedError"
 

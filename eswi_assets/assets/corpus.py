@@ -16,17 +16,13 @@ import dagster as dg
 import pandas as pd
 
 from eswi_assets.assets.metadata import counts, preview
-from eswi_assets.checks.corpus_checks import (
-    CLEANED_CORPUS,
-    RAW_PAGES,
-    CheckThresholds,
-    check_specs,
-    run_checks,
-)
+from eswi_assets.checks.corpus_checks import CheckThresholds, run_checks
+from eswi_assets.checks.registry import check_specs
 from eswi_assets.cleaning.dedup import content_key
 from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
 from eswi_assets.crawl.crawler import crawl, records_to_frame
 from eswi_assets.crawl.fetchers import HttpFetcher
+from eswi_assets.keys import CLEANED_CORPUS, RAW_PAGES
 from eswi_assets.partitions import crawl_date_partitions, partition_day
 from eswi_assets.resources.browser import ChromiumResource
 from eswi_assets.resources.crawl_sources import CrawlSourcesResource

@@ -12,10 +12,10 @@ The asset is an `AssetSpec` under `multi_observable_source_asset`, because
 
 import dagster as dg
 
+from eswi_assets.keys import USER_FEEDBACK
 from eswi_assets.settings import Settings
 from eswi_assets.stores.feedback import FeedbackStats, FeedbackStore
 
-USER_FEEDBACK = "user_feedback"
 OWNERS = ["team:ml-engineering"]
 
 

@@ -22,9 +22,10 @@ from eswi_assets.assets.metadata import counts, preview
 from eswi_assets.checks.label_checks import (
     LabelCheckInput,
     LabelThresholds,
-    label_check_specs,
     run_label_checks,
 )
+from eswi_assets.checks.registry import check_specs
+from eswi_assets.keys import LABELED_SENTIMENT
 from eswi_assets.labeling.aggregate import (
     Agreement,
     agreement,
@@ -98,7 +99,7 @@ def labels_metadata(
     kinds={"doccano", "pandas"},
     owners=OWNERS,
     ins={"cleaned_corpus": dg.AssetIn(partition_mapping=dg.AllPartitionMapping())},
-    check_specs=label_check_specs(),
+    check_specs=check_specs(LABELED_SENTIMENT),
 )
 def labeled_sentiment(
     context: dg.AssetExecutionContext,

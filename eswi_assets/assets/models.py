@@ -17,28 +17,27 @@ import pandas as pd
 from transformers import TrainerCallback
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
-from eswi_assets.checks.corpus_checks import CLEANED_CORPUS as CORPUS
-from eswi_assets.checks.corpus_checks import blocking_check_names
+from eswi_assets.checks.base import CheckOutcome
 from eswi_assets.checks.gates import gated_frame
 from eswi_assets.checks.model_checks import (
     PPO_GUARD as PPO_GUARD_NAME,
 )
 from eswi_assets.checks.model_checks import (
-    PPO_MODEL,
-    REWARD_MODEL,
-    SFT_MODEL,
+    SFT_GUARD as SFT_GUARD_NAME,
+)
+from eswi_assets.checks.model_checks import (
     PpoBar,
     RewardBar,
     SftBar,
-    model_check_specs,
+    model_check,
     ppo_guard,
     reward_guard,
     sft_guard,
 )
-from eswi_assets.checks.model_checks import (
-    SFT_GUARD as SFT_GUARD_NAME,
-)
+from eswi_assets.checks.registry import blocking_check_names, check_specs
 from eswi_assets.executors import gpu_op_tags
+from eswi_assets.keys import BASE_MODEL, PPO_MODEL, REWARD_MODEL, SFT_MODEL
+from eswi_assets.keys import CLEANED_CORPUS as CORPUS
 from eswi_assets.settings import Settings
 from eswi_assets.stores.feedback import FeedbackStore
 from eswi_assets.stores.models import (
@@ -74,7 +73,6 @@ from eswi_assets.training.sft import SftParams, TrainingResult, train_sft
 
 OWNERS = ["team:ml-engineering"]
 MODEL_KINDS = {"pytorch", "transformers"}
-BASE_MODEL = "base_model"
 ALL_PARTITIONS = dg.AssetIn(partition_mapping=dg.AllPartitionMapping())
 CORPUS_GATE = blocking_check_names(CORPUS)  # corpus dates failing these are not trained on
 
@@ -97,7 +95,7 @@ def artifact(
     context: dg.AssetExecutionContext,
     result: TrainingResult | RewardResult | PpoResult | PretrainResult,
     card: CardFacts,
-    check: dg.AssetCheckResult | None = None,
+    check: CheckOutcome | None = None,
     data_version: str | None = None,
 ) -> ModelArtifact:
     """The version to save; a failed blocking check keeps it out of LATEST."""
@@ -297,7 +295,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
     @dg.asset(
         ins={"cleaned_corpus": ALL_PARTITIONS, "base_model": dg.AssetIn()},
-        check_specs=model_check_specs(SFT_MODEL),
+        check_specs=check_specs(SFT_MODEL),
         **training,
     )
     def sft_model(
@@ -350,12 +348,12 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
         metadata = sft_metadata(result) | corpus_gate.metadata()
         yield dg.Output(artifact(context, result, card, check), metadata=metadata)
-        yield check
+        yield model_check(SFT_MODEL).result(check)
 
     @dg.asset(
         ins={"labeled_sentiment": dg.AssetIn(), "sft_model": dg.AssetIn()},
         deps=[USER_FEEDBACK],
-        check_specs=model_check_specs(REWARD_MODEL),
+        check_specs=check_specs(REWARD_MODEL),
         **training,
     )
     def reward_model(
@@ -413,7 +411,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             how_to_load=_load_snippet("AutoModelForSequenceClassification"),
         )
         yield dg.Output(artifact(context, result, card, check), metadata=reward_metadata(result))
-        yield check
+        yield model_check(REWARD_MODEL).result(check)
 
     @dg.asset(
         ins={
@@ -421,7 +419,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             "sft_model": dg.AssetIn(),
             "reward_model": dg.AssetIn(),
         },
-        check_specs=model_check_specs(PPO_MODEL),
+        check_specs=check_specs(PPO_MODEL),
         **training,
     )
     def ppo_model(
@@ -489,6 +487,6 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
         metadata = ppo_metadata(result) | corpus_gate.metadata()
         yield dg.Output(artifact(context, result, card, check), metadata=metadata)
-        yield check
+        yield model_check(PPO_MODEL).result(check)
 
     return [base_model, sft_model, reward_model, ppo_model]

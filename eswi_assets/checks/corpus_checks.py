@@ -9,15 +9,15 @@ result a run of that date alone would), so every check sees exactly the rows sto
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import dagster as dg
 import numpy as np
 import pandas as pd
 
+from eswi_assets.checks.base import Check, CheckOutcome
 from eswi_assets.cleaning.pii_audit import MAX_EXAMPLES, DetectorUnavailable, audit, load_detector
+from eswi_assets.keys import CLEANED_CORPUS, RAW_PAGES
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,8 @@ class CheckThresholds:
     max_duplicate_share: float = 0.05
 
 
-RAW_PAGES = "raw_pages"
-CLEANED_CORPUS = "cleaned_corpus"
-
-
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    passed: bool
-    metadata: dict[str, Any]
 
 
 def _robust_outliers(values: pd.Series) -> pd.Series:
@@ -206,35 +196,32 @@ def corpus_pii_residue(df: pd.DataFrame, t: CheckThresholds) -> CheckOutcome:
     )
 
 
-CheckFn = Callable[[pd.DataFrame, CheckThresholds], CheckOutcome]
-
-
-@dataclass(frozen=True)
-class DataCheck:
-    name: str
-    fn: CheckFn
-    description: str
-    blocking: bool = False
-
-
-CHECKS: dict[str, tuple[DataCheck, ...]] = {
+CHECKS: dict[str, tuple[Check, ...]] = {
     RAW_PAGES: (
-        DataCheck("crawl_failures", crawl_failures, "URLs that failed after retries."),
-        DataCheck("missing_values", raw_missing_values, "Fetched pages with no HTML or title."),
-        DataCheck("duplicate_rate", raw_duplicate_rate, "Pages with identical content."),
-        DataCheck("source_skew", raw_source_skew, "One source dominating the crawl."),
+        Check("crawl_failures", RAW_PAGES, crawl_failures, "URLs that failed after retries."),
+        Check(
+            "missing_values", RAW_PAGES, raw_missing_values, "Fetched pages with no HTML or title."
+        ),
+        Check("duplicate_rate", RAW_PAGES, raw_duplicate_rate, "Pages with identical content."),
+        Check("source_skew", RAW_PAGES, raw_source_skew, "One source dominating the crawl."),
     ),
     CLEANED_CORPUS: (
-        DataCheck("missing_values", corpus_missing_values, "Empty title, summary or body."),
-        DataCheck(
+        Check(
+            "missing_values", CLEANED_CORPUS, corpus_missing_values, "Empty title, summary or body."
+        ),
+        Check(
             "unexpected_values",
+            CLEANED_CORPUS,
             corpus_unexpected_values,
             "Length and CJK-share outliers; documents not in Traditional Chinese.",
         ),
-        DataCheck("skew", corpus_skew, "One source or crawl date dominating the corpus."),
-        DataCheck("duplicate_rate", corpus_duplicate_rate, "Duplicate documents left."),
-        DataCheck(
+        Check(
+            "skew", CLEANED_CORPUS, corpus_skew, "One source or crawl date dominating the corpus."
+        ),
+        Check("duplicate_rate", CLEANED_CORPUS, corpus_duplicate_rate, "Duplicate documents left."),
+        Check(
             "pii_residue",
+            CLEANED_CORPUS,
             corpus_pii_residue,
             "Personal data left after redaction; blocking, training must never see it.",
             blocking=True,
@@ -243,23 +230,7 @@ CHECKS: dict[str, tuple[DataCheck, ...]] = {
 }
 
 
-def check_specs(
-    asset: str, partitions_def: dg.PartitionsDefinition | None = None
-) -> list[dg.AssetCheckSpec]:
-    """The asset's checks, partitioned like it: each crawl date gets its own result."""
-    return [
-        dg.AssetCheckSpec(
-            c.name,
-            asset=asset,
-            description=c.description,
-            blocking=c.blocking,
-            partitions_def=partitions_def,
-        )
-        for c in CHECKS[asset]
-    ]
-
-
-def evaluate(check: DataCheck, df: pd.DataFrame, t: CheckThresholds) -> CheckOutcome:
+def evaluate(check: Check, df: pd.DataFrame, t: CheckThresholds) -> CheckOutcome:
     """The check's outcome; a check that raises fails (naming the error) instead of passing or
     hiding the other checks. A PII detector that cannot load still fails the asset."""
     try:
@@ -274,24 +245,4 @@ def run_checks(
     asset: str, df: pd.DataFrame, t: CheckThresholds, partition: str | None = None
 ) -> list[dg.AssetCheckEvaluation]:
     """Every check of `asset` over `df`, recorded for `partition` (one crawl date)."""
-    results = []
-    for check in CHECKS[asset]:
-        outcome = evaluate(check, df, t)
-        severity = dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN
-        results.append(
-            dg.AssetCheckEvaluation(
-                asset_key=dg.AssetKey(asset),
-                check_name=check.name,
-                passed=bool(outcome.passed),
-                severity=severity,
-                metadata=outcome.metadata,
-                blocking=check.blocking,
-                partition=partition,
-            )
-        )
-    return results
-
-
-def blocking_check_names(asset: str) -> list[str]:
-    """The checks of `asset` that must pass before its data may be trained on."""
-    return [check.name for check in CHECKS[asset] if check.blocking]
+    return [check.evaluation(evaluate(check, df, t), partition) for check in CHECKS[asset]]

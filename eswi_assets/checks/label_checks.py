@@ -8,17 +8,16 @@ Each is a plain function from `LabelCheckInput` to a `CheckOutcome`, testable wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import dagster as dg
 import pandas as pd
 
+from eswi_assets.checks.base import Check, CheckOutcome
+from eswi_assets.keys import LABELED_SENTIMENT
 from eswi_assets.labeling.aggregate import LABELS, Agreement
 from eswi_assets.labeling.sentences import sentence_id
 
-LABELED_SENTIMENT = "labeled_sentiment"
 _ERROR = dg.AssetCheckSeverity.ERROR
 _WARN = dg.AssetCheckSeverity.WARN
 
@@ -37,13 +36,6 @@ class LabelCheckInput:
     labeled: pd.DataFrame
     agreement: Agreement
     corpus: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["doc_id", "body"]))
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    passed: bool
-    metadata: dict[str, Any]
-    severity: dg.AssetCheckSeverity = _ERROR
 
 
 def _share(part: int, whole: int) -> float:
@@ -135,46 +127,21 @@ def source_match(data: LabelCheckInput, t: LabelThresholds) -> CheckOutcome:
     )
 
 
-CheckFn = Callable[[LabelCheckInput, LabelThresholds], CheckOutcome]
-
-
-@dataclass(frozen=True)
-class LabelCheck:
-    name: str
-    fn: CheckFn
-    description: str
-
-
-CHECKS: tuple[LabelCheck, ...] = (
-    LabelCheck("label_values", label_values, "Missing or unknown labels, empty or repeated texts."),
-    LabelCheck("label_balance", label_balance, "A required label absent or one label dominating."),
-    LabelCheck("label_agreement", label_agreement, "Fleiss' kappa between annotators too low."),
-    LabelCheck(
-        "source_match",
-        source_match,
-        "Labeled text edited in doccano (ERROR) or gone from its cleaned_corpus document (WARN).",
-    ),
+CHECKS: tuple[Check, ...] = tuple(
+    Check(name, LABELED_SENTIMENT, fn, description, blocking=True)
+    for name, fn, description in (
+        ("label_values", label_values, "Missing or unknown labels, empty or repeated texts."),
+        ("label_balance", label_balance, "A required label absent or one label dominating."),
+        ("label_agreement", label_agreement, "Fleiss' kappa between annotators too low."),
+        (
+            "source_match",
+            source_match,
+            "Labeled text edited in doccano (ERROR) or gone from its cleaned_corpus document "
+            "(WARN).",
+        ),
+    )
 )
 
 
-def label_check_specs() -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(c.name, asset=LABELED_SENTIMENT, description=c.description, blocking=True)
-        for c in CHECKS
-    ]
-
-
 def run_label_checks(data: LabelCheckInput, t: LabelThresholds) -> list[dg.AssetCheckResult]:
-    results = []
-    for check in CHECKS:
-        outcome = check.fn(data, t)
-        results.append(
-            dg.AssetCheckResult(
-                check_name=check.name,
-                asset_key=LABELED_SENTIMENT,
-                passed=bool(outcome.passed),
-                severity=outcome.severity,
-                metadata=outcome.metadata,
-            )
-        )
-    return results
+    return [check.result(check.fn(data, t)) for check in CHECKS]

@@ -12,45 +12,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import dagster as dg
+from eswi_assets.checks.base import Check, CheckOutcome, conditions_outcome
+from eswi_assets.keys import PPO_MODEL, REWARD_MODEL, SFT_MODEL
 
-SFT_MODEL = "sft_model"
-REWARD_MODEL = "reward_model"
-PPO_MODEL = "ppo_model"
 SFT_GUARD = "beats_bigram_whole_characters_no_regression"
 REWARD_GUARD = "held_out_accuracy_and_adversarial_probes"
 PPO_GUARD = "judge_gain_bounded_kl_no_degeneration"
 
-DESCRIPTIONS = {
-    SFT_GUARD: "Held-out cross-entropy per character below the character-bigram baseline's, no "
-    "broken character in samples, and no regression beyond a tolerance against LATEST.",
-    REWARD_GUARD: "Held-out pairwise accuracy on label pairs at or above the bar, fixed probe "
-    "pairs in order, and no phrase repeated N times or padded text outscoring a genuine text.",
-    PPO_GUARD: "The independent judge's (pysenti lexicon) target-sentiment rate rises over SFT "
-    "by the margin with the paired bootstrap interval above 0, KL per token bounded, and "
-    "distinct-2 / repeated 4-grams / broken characters within set factors of SFT's.",
-}
-CHECKS = {SFT_MODEL: SFT_GUARD, REWARD_MODEL: REWARD_GUARD, PPO_MODEL: PPO_GUARD}
-
-
-def model_check_specs(asset: str) -> list[dg.AssetCheckSpec]:
-    name = CHECKS[asset]
-    return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=DESCRIPTIONS[name])]
-
 
 def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
-
-
-def _result(name: str, conditions: dict[str, bool], metadata: dict) -> dg.AssetCheckResult:
-    failed = [k for k, ok in conditions.items() if not ok]
-    return dg.AssetCheckResult(
-        check_name=name,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description="failed: " + ", ".join(failed) if failed else "all conditions met",
-        metadata={**metadata, **{f"ok_{k}": ok for k, ok in conditions.items()}},
-    )
 
 
 @dataclass(frozen=True)
@@ -62,7 +33,7 @@ class SftBar:
 
 def sft_guard(
     metrics: Mapping[str, float], bar: SftBar, previous: Mapping[str, float] | None
-) -> dg.AssetCheckResult:
+) -> CheckOutcome:
     ce = float(metrics["eval_ce_per_char"])
     bigram = float(metrics["bigram_ce_per_char"])
     before = float((previous or {}).get("eval_ce_per_char", float("nan")))
@@ -71,8 +42,7 @@ def sft_guard(
         "whole_characters": float(metrics["sample_broken_char_share"]) <= bar.max_broken_share,
         "no_regression": not _finite(before) or ce <= before * (1 + bar.regression_tolerance),
     }
-    return _result(
-        SFT_GUARD,
+    return conditions_outcome(
         conditions,
         {"eval_ce_per_char": ce, "bigram_ce_per_char": bigram, "previous_ce_per_char": before},
     )
@@ -84,7 +54,7 @@ class RewardBar:
     probes_block: bool = True  # the adversarial probes must pass
 
 
-def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> dg.AssetCheckResult:
+def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> CheckOutcome:
     accuracy = float(metrics.get("label_accuracy", float("nan")))
     conditions = {
         "label_accuracy": _finite(accuracy) and accuracy >= bar.min_label_accuracy,
@@ -92,8 +62,7 @@ def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> dg.AssetCheckR
         "repetition_probe": bool(metrics["repetition_probe_ok"]) or not bar.probes_block,
         "length_probe": bool(metrics["length_probe_ok"]) or not bar.probes_block,
     }
-    return _result(
-        REWARD_GUARD,
+    return conditions_outcome(
         conditions,
         {"label_accuracy": accuracy, "min_label_accuracy": bar.min_label_accuracy},
     )
@@ -109,7 +78,7 @@ class PpoBar:
     max_broken_share: float = 0.0
 
 
-def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> dg.AssetCheckResult:
+def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> CheckOutcome:
     gain, low = float(metrics["judge_gain"]), float(metrics["judge_gain_low"])
     kl = float(metrics["kl_per_token"])
     distinct_ratio = metrics["ppo_distinct_2"] / max(metrics["sft_distinct_2"], 1e-9)
@@ -123,8 +92,7 @@ def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> dg.AssetCheckResult:
         "repeated_4grams": metrics["ppo_repeated_4gram_share"] <= repeat_bar,
         "whole_characters": metrics["ppo_broken_char_share"] <= bar.max_broken_share,
     }
-    return _result(
-        PPO_GUARD,
+    return conditions_outcome(
         conditions,
         {
             "judge_gain": gain,
@@ -136,3 +104,44 @@ def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> dg.AssetCheckResult:
             "distinct_2_ratio": float(distinct_ratio),
         },
     )
+
+
+CHECKS: dict[str, tuple[Check, ...]] = {
+    SFT_MODEL: (
+        Check(
+            SFT_GUARD,
+            SFT_MODEL,
+            sft_guard,
+            "Held-out cross-entropy per character below the character-bigram baseline's, no "
+            "broken character in samples, and no regression beyond a tolerance against LATEST.",
+            blocking=True,
+        ),
+    ),
+    REWARD_MODEL: (
+        Check(
+            REWARD_GUARD,
+            REWARD_MODEL,
+            reward_guard,
+            "Held-out pairwise accuracy on label pairs at or above the bar, fixed probe pairs in "
+            "order, and no phrase repeated N times or padded text outscoring a genuine text.",
+            blocking=True,
+        ),
+    ),
+    PPO_MODEL: (
+        Check(
+            PPO_GUARD,
+            PPO_MODEL,
+            ppo_guard,
+            "The independent judge's (pysenti lexicon) target-sentiment rate rises over SFT by "
+            "the margin with the paired bootstrap interval above 0, KL per token bounded, and "
+            "distinct-2 / repeated 4-grams / broken characters within set factors of SFT's.",
+            blocking=True,
+        ),
+    ),
+}
+
+
+def model_check(asset: str) -> Check:
+    """The one blocking check of a model asset."""
+    (check,) = CHECKS[asset]
+    return check

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from eswi_assets.keys import LABELED_SENTIMENT
 from eswi_assets.resources.doccano import DoccanoError, LabelingResource
 
 
 @dg.sensor(
-    target=dg.AssetSelection.assets("labeled_sentiment"),
+    target=dg.AssetSelection.assets(LABELED_SENTIMENT),
     minimum_interval_seconds=120,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from eswi_assets.jobs import FEEDBACK_JOB, PPO_MODEL, RATING_TABLE, REWARD_MODEL
+from eswi_assets.jobs import FEEDBACK_JOB
+from eswi_assets.keys import PPO_MODEL, RATING_TABLE, REWARD_MODEL
 from eswi_assets.sensors.cursors import CounterCursor
 from eswi_assets.sensors.gpu_queue import describe, training_run_in_flight
 from eswi_assets.settings import Settings

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from eswi_assets.jobs import GPU_JOBS, MODEL_KEYS
+from eswi_assets.jobs import GPU_JOBS
+from eswi_assets.keys import MODEL_KEYS
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,

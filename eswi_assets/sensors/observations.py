@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from eswi_assets.assets.feedback import USER_FEEDBACK, feedback_metadata, feedback_version
+from eswi_assets.assets.feedback import feedback_metadata, feedback_version
+from eswi_assets.keys import USER_FEEDBACK
 from eswi_assets.sensors.feedback import STORE_ERRORS, where
 from eswi_assets.settings import Settings
 from eswi_assets.stores.feedback import FeedbackStore

@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 import dagster as dg
 
 from eswi_assets.checks import gates
-from eswi_assets.checks.corpus_checks import blocking_check_names
-from eswi_assets.jobs import CLEANED_CORPUS, LABELED_SENTIMENT, TRAINING_JOB
+from eswi_assets.checks.registry import blocking_check_names
+from eswi_assets.jobs import TRAINING_JOB
+from eswi_assets.keys import CLEANED_CORPUS, LABELED_SENTIMENT
 from eswi_assets.sensors.cursors import CounterCursor
 from eswi_assets.sensors.gpu_queue import describe, training_run_in_flight
 from eswi_assets.settings import Settings

@@ -9,8 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from eswi_assets.checks.corpus_checks import CHECKS, CLEANED_CORPUS, RAW_PAGES
+from eswi_assets.checks.corpus_checks import CHECKS
 from eswi_assets.demo_site.server import DemoSite
+from eswi_assets.keys import CLEANED_CORPUS, RAW_PAGES
 from eswi_assets.settings import Settings
 from eswi_assets_tests.assets.test_corpus_assets import RANGE_TAGS, materialize, write_sources
 

@@ -11,7 +11,8 @@ import pytest
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-from eswi_assets.assets.feedback import USER_FEEDBACK, build_feedback_assets
+from eswi_assets.assets.feedback import build_feedback_assets
+from eswi_assets.keys import USER_FEEDBACK
 from eswi_assets.sensors.observations import build_user_feedback_sensor
 from eswi_assets.settings import Settings
 from eswi_assets.stores.feedback import SqliteFeedbackStore

@@ -7,13 +7,9 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from eswi_assets.checks.corpus_checks import (
-    CLEANED_CORPUS,
-    RAW_PAGES,
-    CheckThresholds,
-    check_specs,
-    run_checks,
-)
+from eswi_assets.checks.corpus_checks import CheckThresholds, run_checks
+from eswi_assets.checks.registry import check_specs
+from eswi_assets.keys import CLEANED_CORPUS, RAW_PAGES
 
 BODY = "這家餐廳的服務很好，菜色也很豐富，價格合理，下次還會再來。"
 

@@ -78,7 +78,7 @@ def test_sft_gate_stops_a_model_that_writes_broken_characters():
     metrics = sft_metrics(broken=sample_quality(texts, "sample_")["sample_broken_char_share"])
     result = sft_guard(metrics, SftBar(), previous=None)
     assert not result.passed
-    assert result.metadata["ok_whole_characters"].value is False
+    assert result.metadata["ok_whole_characters"] is False
 
 
 def test_sft_gate_stops_a_model_no_better_than_counting_pairs_or_worse_than_latest():
@@ -90,7 +90,7 @@ def test_sft_gate_stops_a_model_no_better_than_counting_pairs_or_worse_than_late
     assert not sft_guard(sft_metrics(ce=math.nan), SftBar(), previous=None).passed
     regressed = sft_guard(sft_metrics(ce=4.5), SftBar(), previous={"eval_ce_per_char": 4.0})
     assert not regressed.passed
-    assert regressed.metadata["ok_no_regression"].value is False
+    assert regressed.metadata["ok_no_regression"] is False
 
 
 def test_reward_gate_stops_a_reward_model_that_prefers_repetition(monkeypatch):
@@ -105,7 +105,7 @@ def test_reward_gate_stops_a_reward_model_that_prefers_repetition(monkeypatch):
     metrics |= {"label_accuracy": 0.95, "probe_order_ok": 1.0}
     result = reward_guard(metrics, RewardBar())
     assert not result.passed
-    assert result.metadata["ok_repetition_probe"].value is False
+    assert result.metadata["ok_repetition_probe"] is False
 
 
 def test_reward_gate_stops_low_held_out_accuracy():
@@ -141,7 +141,7 @@ def test_ppo_gate_passes_a_real_gain_and_stops_a_policy_that_loops_on_one_phrase
     hacked = ppo_metrics(sft, ["滿意" * 40] * len(prompts), before, after, prompts)
     result = ppo_guard(hacked, PpoBar())
     assert not result.passed
-    assert result.metadata["ok_distinct_2"].value is False
+    assert result.metadata["ok_distinct_2"] is False
 
 
 def test_ppo_gate_stops_a_judge_gain_inside_the_noise():
@@ -153,7 +153,7 @@ def test_ppo_gate_stops_a_judge_gain_inside_the_noise():
     noisy = ppo_metrics(sft, sft, before, after, prompts) | {"judge_gain": 0.06}
     result = ppo_guard(noisy, PpoBar())
     assert not result.passed
-    assert result.metadata["ok_judge_interval_above_zero"].value is False
+    assert result.metadata["ok_judge_interval_above_zero"] is False
 
 
 def test_ppo_gate_stops_unbounded_kl():
