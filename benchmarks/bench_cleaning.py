@@ -18,7 +18,7 @@ import pandas as pd
 import trafilatura
 
 from eswi_assets.cleaning.extract import TRAFILATURA_OPTIONS
-from eswi_assets.cleaning.pii import is_valid_tw_id
+from eswi_assets.cleaning.pii_patterns import is_valid_tw_id
 from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
 
 PAGE = """<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8">

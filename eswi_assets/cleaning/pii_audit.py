@@ -45,8 +45,9 @@ from presidio_analyzer.predefined_recognizers import (
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from eswi_assets.cleaning.pii import PII_KINDS, PLACEHOLDER_PATTERN, is_valid_tw_id
+from eswi_assets.cleaning.pii import PII_KINDS, PLACEHOLDER_PATTERN
 from eswi_assets.cleaning.pii_names import is_full_name
+from eswi_assets.cleaning.pii_patterns import is_valid_tw_id
 
 LANGUAGE = "zh"
 SCORE_THRESHOLD = 0.5

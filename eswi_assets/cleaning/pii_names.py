@@ -24,277 +24,14 @@ import jieba
 import jieba.posseg
 import opencc
 
-# The most frequent Taiwanese surnames (Ministry of the Interior ranking), compound ones apart.
-_SINGLE_SURNAMES = (
-    "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊江呂何蕭羅高潘簡朱鍾游彭詹施胡沈余盧梁"
-    "趙顏柯翁魏孫戴范方宋鄧杜侯傅曹薛阮丁卓馬溫董藍古石紀唐蔣姚連歐馮程湯田康姜白汪尤鄒黎巫"
-    "鐘涂龔嚴韓袁金童陸柳凃夏邵錢伍倪駱譚于甘熊任秦章毛官顧史萬俞粘雷饒闕凌武孔尹崔辛辜陶段"
-    "易龍韋池葛褚孟麥殷莫文賀賈管關包向丘梅華裴利全樊房佘花安左魯塗穆鮑蒲郝谷成邢練閻鄔陽盛"
-    "常符耿解繆申聶祝岳曲籃齊應舒單喬畢留鄞翟牛龐覃温黄"
-)
-_COMPOUND_SURNAMES = (
-    "張簡",
-    "歐陽",
-    "范姜",
-    "司馬",
-    "諸葛",
-    "上官",
-    "司徒",
-    "皇甫",
-    "東方",
-    "令狐",
-    "周黃",
-    "張廖",
-    "陳黃",
-)
-
-# Words before a name: roles, offices, relations, "my name is".
-_ROLES = [
-    "承辦人",
-    "承辦員",
-    "承辦",
-    "聯絡人",
-    "聯繫人",
-    "連絡人",
-    "負責人",
-    "收件人",
-    "寄件人",
-    "收貨人",
-    "申請人",
-    "代理人",
-    "代表人",
-    "監護人",
-    "委託人",
-    "當事人",
-    "發起人",
-    "創辦人",
-    "主持人",
-    "發言人",
-    "報案人",
-    "檢舉人",
-    "受款人",
-    "戶名",
-    "姓名",
-    "名字",
-    "本人",
-    "里長",
-    "村長",
-    "鄰長",
-    "議員",
-    "立委",
-    "委員",
-    "市長",
-    "縣長",
-    "鄉長",
-    "鎮長",
-    "區長",
-    "局長",
-    "處長",
-    "科長",
-    "課長",
-    "股長",
-    "主任",
-    "校長",
-    "老師",
-    "教師",
-    "導師",
-    "教授",
-    "醫師",
-    "醫生",
-    "護理師",
-    "藥師",
-    "律師",
-    "會計師",
-    "記者",
-    "經理",
-    "副理",
-    "協理",
-    "董事長",
-    "總經理",
-    "執行長",
-    "店長",
-    "組長",
-    "班長",
-    "隊長",
-    "警員",
-    "員警",
-    "警官",
-    "所長",
-    "院長",
-    "部長",
-    "署長",
-    "理事長",
-    "總幹事",
-    "社長",
-    "主委",
-    "法官",
-    "檢察官",
-    "被告",
-    "原告",
-    "嫌犯",
-    "嫌疑人",
-    "死者",
-    "傷者",
-    "患者",
-    "病患",
-    "學生",
-    "同學",
-    "志工",
-    "作者",
-    "撰文",
-    "攝影",
-    "編輯",
-    "譯者",
-    "導演",
-    "演員",
-    "歌手",
-    "選手",
-    "教練",
-    "家長",
-    "屋主",
-    "房東",
-    "房客",
-    "車主",
-    "業主",
-    "店主",
-    "老闆娘",
-    "老闆",
-    "司機",
-    "員工",
-    "職員",
-    "專員",
-    "秘書",
-    "助理",
-    "窗口",
-    "父親",
-    "母親",
-    "爸爸",
-    "媽媽",
-    "兒子",
-    "女兒",
-    "丈夫",
-    "妻子",
-    "太太",
-    "先生",
-    "阿公",
-    "阿嬤",
-    "爺爺",
-    "奶奶",
-    "外婆",
-    "外公",
-    "哥哥",
-    "姊姊",
-    "姐姐",
-    "弟弟",
-    "妹妹",
-    "孫子",
-    "孫女",
-    "男友",
-    "女友",
-    "朋友",
-    "網友",
-    "民眾",
-    "居民",
-    "住戶",
-    "會員",
-    "客戶",
-    "顧客",
-    "病人",
-    "得主",
-    "校友",
-    "署名",
-    "簽名",
-    "簽收",
-]
-# Words before a name that also come before plain nouns (`叫做高麗菜`): their candidates must
-# pass the tagger. (`我是` is left out: jieba tags `我是高中生`'s `高中生` as a name.)
-_WEAK_ROLES = ["我叫", "叫做", "名叫", "本名", "原名"]
-# Titles and honorifics after a name.
-_TITLES = [
-    "先生",
-    "小姐",
-    "女士",
-    "太太",
-    "同學",
-    "老師",
-    "醫師",
-    "醫生",
-    "律師",
-    "教授",
-    "主任",
-    "經理",
-    "里長",
-    "村長",
-    "議員",
-    "立委",
-    "委員",
-    "博士",
-    "師傅",
-    "阿姨",
-    "伯伯",
-    "校長",
-    "院長",
-    "董事長",
-    "總經理",
-    "執行長",
-    "店長",
-    "組長",
-    "隊長",
-    "警員",
-    "所長",
-    "局長",
-    "處長",
-    "科長",
-    "主委",
-    "法官",
-    "檢察官",
-    "記者",
-    "會計師",
-    "護理師",
-    "藥師",
-    "教練",
-    "社長",
-    "理事長",
-    "總幹事",
-    "君",
-]
-# Verbs that follow the person who speaks or acts.
-_VERBS = [
-    "表示",
-    "指出",
-    "說明",
-    "強調",
-    "透露",
-    "坦言",
-    "認為",
-    "提到",
-    "回應",
-    "解釋",
-    "告訴",
-    "受訪",
-    "坦承",
-    "證實",
-    "直言",
-    "呼籲",
-    "分享",
-    "補充",
-    "說道",
-    "表明",
-    "轉述",
-    "感嘆",
-    "回憶",
-    "抱怨",
-    "建議",
-    "提醒",
-    "說",
-    "問",
-    "答",
-    "笑說",
-    "等人",
-]
-# Characters that end a name: grammar, punctuation, what follows a name in a sentence.
-_STOP = (
-    "的了是在和與及跟也都就還又已將會要能被把對從於等著過到給讓請或而但並且之這那此每各你我他她它們"
+from eswi_assets.cleaning.pii_name_words import (
+    COMPOUND_SURNAMES,
+    ROLES,
+    SINGLE_SURNAMES,
+    STOP,
+    TITLES,
+    VERBS,
+    WEAK_ROLES,
 )
 
 _HAN = "\u4e00-\u9fff"
@@ -315,19 +52,19 @@ def _alternation(words: Iterable[str]) -> str:
     return "|".join(map(re.escape, _with_simplified(words)))
 
 
-_SURNAME_CHARS = "".join(sorted(set(_with_simplified(_SINGLE_SURNAMES))))
-_COMPOUNDS = frozenset(_with_simplified(_COMPOUND_SURNAMES))
-_STOPS = frozenset(_STOP + _t2s().convert(_STOP))
-_GIVEN = rf"(?:(?![{re.escape(_STOP)}{re.escape(_t2s().convert(_STOP))}])[{_HAN}])"
-_SURNAME = rf"(?:{_alternation(_COMPOUND_SURNAMES)}|[{_SURNAME_CHARS}])"
-_TITLE_RE = _alternation(_TITLES)
-_VERB_RE = _alternation(_VERBS)
+_SURNAME_CHARS = "".join(sorted(set(_with_simplified(SINGLE_SURNAMES))))
+_COMPOUNDS = frozenset(_with_simplified(COMPOUND_SURNAMES))
+_STOPS = frozenset(STOP + _t2s().convert(STOP))
+_GIVEN = rf"(?:(?![{re.escape(STOP)}{re.escape(_t2s().convert(STOP))}])[{_HAN}])"
+_SURNAME = rf"(?:{_alternation(COMPOUND_SURNAMES)}|[{_SURNAME_CHARS}])"
+_TITLE_RE = _alternation(TITLES)
+_VERB_RE = _alternation(VERBS)
 _HONORIFIC = re.compile(rf"(?:{_TITLE_RE})")
 _NAME_END = re.compile(rf"(?:{_TITLE_RE}|{_VERB_RE})")
 
 # A role, optional separator, then where a surname begins.
-_ROLE_CUE = re.compile(rf"(?:{_alternation(_ROLES)})[：:]?[ \u3000]?(?={_SURNAME})")
-_WEAK_ROLE_CUE = re.compile(rf"(?:{_alternation(_WEAK_ROLES)})[：:]?[ \u3000]?(?={_SURNAME})")
+_ROLE_CUE = re.compile(rf"(?:{_alternation(ROLES)})[：:]?[ \u3000]?(?={_SURNAME})")
+_WEAK_ROLE_CUE = re.compile(rf"(?:{_alternation(WEAK_ROLES)})[：:]?[ \u3000]?(?={_SURNAME})")
 # Surname + one or two given characters, right before a title or a verb.
 _BEFORE_TITLE = re.compile(rf"{_SURNAME}{_GIVEN}{{1,2}}?(?=(?:{_TITLE_RE}))")
 _BEFORE_VERB = re.compile(rf"{_SURNAME}{_GIVEN}{{1,2}}?(?=(?:{_VERB_RE}))")

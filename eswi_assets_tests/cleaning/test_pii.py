@@ -6,14 +6,8 @@ import random
 
 import pytest
 
-from eswi_assets.cleaning.pii import (
-    PII_KINDS,
-    find_pii,
-    is_valid_tw_id,
-    luhn_valid,
-    redact,
-    redact_document,
-)
+from eswi_assets.cleaning.pii import PII_KINDS, find_pii, redact, redact_document
+from eswi_assets.cleaning.pii_patterns import is_valid_tw_id, luhn_valid
 from eswi_assets.demo_site import pii_samples
 
 REDACTED = [
