@@ -18,8 +18,9 @@ import pandas as pd
 import trafilatura
 
 from eswi_assets.cleaning.extract import TRAFILATURA_OPTIONS
+from eswi_assets.cleaning.options import CleaningSettings
 from eswi_assets.cleaning.pii_patterns import is_valid_tw_id
-from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
+from eswi_assets.cleaning.pipeline import clean_pages
 
 PAGE = """<!DOCTYPE html><html lang="zh-Hant-TW"><head><meta charset="utf-8">
 <title>{title}</title><meta name="description" content="{summary}"></head>

@@ -24,10 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the generator li
 from bench_cleaning import synthetic_pages
 
 from eswi_assets.cleaning.extract import TRAFILATURA_OPTIONS
+from eswi_assets.cleaning.options import CleaningSettings
 from eswi_assets.cleaning.pii import redact
 from eswi_assets.cleaning.pii_audit import audit
 from eswi_assets.cleaning.pii_patterns import fold
-from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
+from eswi_assets.cleaning.pipeline import clean_pages
 from eswi_assets_tests.cleaning.pii_cases import KINDS, STRUCTURED, cases, lookalikes
 
 TARGETS = {kind: 0.99 if kind in STRUCTURED else 0.95 for kind in KINDS}

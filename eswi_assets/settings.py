@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from eswi_assets.cleaning.options import DEFAULTS as CLEANING
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_CRAWL_CRON = "0 2 * * *"
 
@@ -49,10 +51,10 @@ class Settings(BaseSettings):
     )
 
     # clean
-    min_body_chars: int = Field(default=40, ge=0)
-    max_body_chars: int = Field(default=20_000, ge=1)
-    min_cjk_share: float = Field(default=0.5, ge=0, le=1)
-    near_duplicate_threshold: float = Field(default=0.8, gt=0, le=1)
+    min_body_chars: int = Field(default=CLEANING.min_body_chars, ge=0)
+    max_body_chars: int = Field(default=CLEANING.max_body_chars, ge=1)
+    min_cjk_share: float = Field(default=CLEANING.min_cjk_share, ge=0, le=1)
+    near_duplicate_threshold: float = Field(default=CLEANING.near_duplicate_threshold, gt=0, le=1)
 
     # label and train
     target_sentiment: Literal["positive", "negative"] = "positive"

@@ -19,7 +19,8 @@ from eswi_assets.assets.metadata import counts, preview
 from eswi_assets.checks.corpus_checks import CheckThresholds, run_checks
 from eswi_assets.checks.registry import check_specs
 from eswi_assets.cleaning.dedup import content_key
-from eswi_assets.cleaning.pipeline import CleaningSettings, clean_pages
+from eswi_assets.cleaning.options import CleaningSettings
+from eswi_assets.cleaning.pipeline import clean_pages
 from eswi_assets.crawl.crawler import crawl, records_to_frame
 from eswi_assets.crawl.fetchers import HttpFetcher
 from eswi_assets.keys import CLEANED_CORPUS, RAW_PAGES

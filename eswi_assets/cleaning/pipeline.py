@@ -22,6 +22,7 @@ import pandas as pd
 from eswi_assets.cleaning.chinese import Language, cjk_share, detect_language, to_traditional
 from eswi_assets.cleaning.dedup import DedupResult, deduplicate
 from eswi_assets.cleaning.extract import ExtractionFailure, extract_document
+from eswi_assets.cleaning.options import CleaningSettings
 from eswi_assets.cleaning.pii import PII_KINDS, redact_document
 from eswi_assets.cleaning.quality import QualityRules
 
@@ -50,20 +51,6 @@ DUPLICATE_URL, EXACT_DUPLICATE, NEAR_DUPLICATE = (
     "exact_duplicate",
     "near_duplicate",
 )
-
-
-@dataclass(frozen=True)
-class CleaningSettings:
-    min_body_chars: int = 40
-    max_body_chars: int = 20_000
-    min_cjk_share: float = 0.5
-    near_duplicate_threshold: float = 0.8
-    num_perm: int = 128
-    shingle: int = 3
-
-    @property
-    def quality_rules(self) -> QualityRules:
-        return QualityRules(self.min_body_chars, self.max_body_chars, self.min_cjk_share)
 
 
 @dataclass(frozen=True)
@@ -245,7 +232,8 @@ def clean_pages(raw: pd.DataFrame, settings: CleaningSettings) -> CleanResult:
         return CleanResult(corpus, dropped_df, CleanSummary())
     is_ok = raw["outcome"] == "ok"
     dropped = _crawl_drops(raw[~is_ok])
-    candidates = _clean_each(raw[is_ok], settings.quality_rules, dropped)
+    rules = QualityRules(settings.min_body_chars, settings.max_body_chars, settings.min_cjk_share)
+    candidates = _clean_each(raw[is_ok], rules, dropped)
     dedup = deduplicate(
         [page.body for _, page in candidates],
         threshold=settings.near_duplicate_threshold,

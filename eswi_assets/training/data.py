@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from eswi_assets.cleaning.dedup import body_signatures, near_duplicate_clusters
+from eswi_assets.cleaning.options import DEFAULTS as CLEANING
 
 Split = Literal["sft", "ppo", "eval"]
 
@@ -28,7 +29,6 @@ PPO_FRACTION = 0.25
 
 PROMPT_TEMPLATE = "標題：{title}\n摘要：{summary}\n內文：\n"
 SENTIMENTS = ("positive", "negative", "neutral")
-NEAR_DUPLICATE_THRESHOLD = 0.8  # as cleaning's default (Settings.near_duplicate_threshold)
 PAIR_COLUMNS = ["prompt", "chosen", "rejected", "source", "split"]
 
 
@@ -98,7 +98,7 @@ def one_per_cluster(docs: pd.DataFrame) -> pd.DataFrame:
         signatures = body_signatures(docs["body"].tolist())
     else:
         signatures = stored.tolist()
-    clusters = near_duplicate_clusters(signatures, threshold=NEAR_DUPLICATE_THRESHOLD)
+    clusters = near_duplicate_clusters(signatures, threshold=CLEANING.near_duplicate_threshold)
     first = [cluster == index for index, cluster in enumerate(clusters)]
     return docs[first].sort_values("doc_id")
 

@@ -7,12 +7,12 @@ import hashlib
 import pandas as pd
 import pytest
 
+from eswi_assets.cleaning.options import CleaningSettings
 from eswi_assets.cleaning.pii import PII_KINDS, find_pii
 from eswi_assets.cleaning.pipeline import (
     CORPUS_COLUMNS,
     CORPUS_DTYPES,
     DROPPED_COLUMNS,
-    CleaningSettings,
     clean_pages,
 )
 from eswi_assets_tests.cleaning.pages import article_page, reviews
