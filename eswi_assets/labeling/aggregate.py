@@ -18,56 +18,41 @@ from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
 LABELS = ("positive", "negative", "neutral")
 
-# ARCHITECTURE.md, `labeled_sentiment`.
-LABELED_COLUMNS = [
-    "sentence_id",
-    "text",
-    "label",
-    "source",
-    "annotators",
-    "n_annotations",
-    "doc_id",
-    "labeled_at",
-]
+# ARCHITECTURE.md, `labeled_sentiment`: columns in order, with their dtypes.
+LABELED_DTYPES = {
+    "sentence_id": object,
+    "text": object,
+    "label": object,
+    "source": object,
+    "annotators": object,
+    "n_annotations": "int64",
+    "doc_id": "string",
+    "labeled_at": "datetime64[ns]",
+}
 # One row per label an annotator cast, as the labeling resource returns them.
-ANNOTATION_COLUMNS = [
-    "sentence_id",
-    "text",
-    "label",
-    "annotator",
-    "annotated_at",
-    "doc_id",
-    "example_id",
-]
+ANNOTATION_DTYPES = {
+    "sentence_id": object,
+    "text": object,
+    "label": object,
+    "annotator": object,
+    "annotated_at": "datetime64[ns]",
+    "doc_id": "string",
+    "example_id": "int64",
+}
+LABELED_COLUMNS = list(LABELED_DTYPES)
+ANNOTATION_COLUMNS = list(ANNOTATION_DTYPES)
+
+
+def _empty(dtypes: dict[str, object]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
 
 
 def empty_labeled() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "sentence_id": pd.Series(dtype=object),
-            "text": pd.Series(dtype=object),
-            "label": pd.Series(dtype=object),
-            "source": pd.Series(dtype=object),
-            "annotators": pd.Series(dtype=object),
-            "n_annotations": pd.Series(dtype="int64"),
-            "doc_id": pd.Series(dtype="string"),
-            "labeled_at": pd.Series(dtype="datetime64[ns]"),
-        }
-    )
+    return _empty(LABELED_DTYPES)
 
 
 def empty_annotations() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "sentence_id": pd.Series(dtype=object),
-            "text": pd.Series(dtype=object),
-            "label": pd.Series(dtype=object),
-            "annotator": pd.Series(dtype=object),
-            "annotated_at": pd.Series(dtype="datetime64[ns]"),
-            "doc_id": pd.Series(dtype="string"),
-            "example_id": pd.Series(dtype="int64"),
-        }
-    )
+    return _empty(ANNOTATION_DTYPES)
 
 
 def latest_votes(annotations: pd.DataFrame) -> pd.DataFrame:

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from eswi_assets.labeling.aggregate import (
+    ANNOTATION_COLUMNS,
     LABELED_COLUMNS,
     agreement,
     majority_vote,
@@ -18,15 +19,7 @@ def _annotations(rows: list[tuple[str, str, str, str]]) -> pd.DataFrame:
             (sid, f"text {sid}", label, who, pd.Timestamp(f"2026-11-20 {at}"), f"doc-{sid}", i)
             for i, (sid, who, label, at) in enumerate(rows)
         ],
-        columns=[
-            "sentence_id",
-            "text",
-            "label",
-            "annotator",
-            "annotated_at",
-            "doc_id",
-            "example_id",
-        ],
+        columns=ANNOTATION_COLUMNS,
     )
 
 
