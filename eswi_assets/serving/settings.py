@@ -91,7 +91,7 @@ class ServingSettings(BaseSettings):
         default=10, gt=0, description="Deadline of each Messaging API call; no retries."
     )
     line_max_connections: int = Field(
-        default=64, ge=1, description="Messaging API calls in flight at once; more queue."
+        default=128, ge=1, description="Messaging API calls in flight at once; more queue."
     )
     line_max_concurrent_events: int = Field(
         default=128, ge=1, description="Webhook events handled at once in this process."
