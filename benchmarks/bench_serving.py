@@ -72,11 +72,17 @@ def start_server(data_dir: Path, max_batch_size: int) -> tuple[subprocess.Popen,
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
+    wait_ready(server, url)
+    return server, url
+
+
+def wait_ready(server: subprocess.Popen, url: str, timeout_s: float = 300) -> None:
+    """Until the service answers /readyz 200; kills it and raises if it exits or takes longer."""
+    deadline = time.monotonic() + timeout_s
     while True:
         try:
             if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return server, url
+                return
         except httpx.TransportError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:

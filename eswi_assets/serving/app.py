@@ -18,14 +18,16 @@ from datetime import timedelta
 
 import torch
 from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from prometheus_fastapi_instrumentator import Instrumentator
 from starlette.concurrency import run_in_threadpool
 
 from eswi_assets.serving.batching import Batcher, QueueFullError
+from eswi_assets.serving.errors import validation_error
 from eswi_assets.serving.limits import BodySizeLimit
-from eswi_assets.serving.line import LineBot
+from eswi_assets.serving.line import LineBot, LineClient
 from eswi_assets.serving.metrics import ServingMetrics
 from eswi_assets.serving.records import ServingRecords
 from eswi_assets.serving.registry import ModelRegistry, ModelSource
@@ -124,12 +126,14 @@ def create_app(
         )
         bot = None
         if serving.line_enabled:
-            bot = LineBot(
-                service,
-                serving.line_channel_secret.get_secret_value(),
+            line_client = LineClient(
                 serving.line_channel_access_token.get_secret_value(),
                 serving.line_api_base_url,
+                serving.line_timeout_seconds,
+                serving.line_max_connections,
+                registry,
             )
+            bot = LineBot(service, serving.line_channel_secret.get_secret_value(), line_client)
         app.state.service, app.state.line_bot = service, bot
         batcher.start()
         tasks = [
@@ -145,7 +149,7 @@ def create_app(
                 await asyncio.gather(*tasks, return_exceptions=True)
             await batcher.stop()
             if bot is not None:
-                bot.close()
+                await bot.client.close()
 
     app = FastAPI(
         title="ESWI text service",
@@ -158,6 +162,7 @@ def create_app(
             QueueFullError: _error(status.HTTP_429_TOO_MANY_REQUESTS, {"Retry-After": "1"}),
             UnknownGenerationError: _error(status.HTTP_404_NOT_FOUND),
             PromptTooLongError: _prompt_too_long,
+            RequestValidationError: validation_error,
         },
     )
     for router in (generate.router, feedback.router, models.router, health.router, line.router):
@@ -165,5 +170,9 @@ def create_app(
     Instrumentator(registry=registry, excluded_handlers=["/metrics"]).instrument(app).expose(
         app, include_in_schema=False
     )
-    app.add_middleware(BodySizeLimit, max_bytes=serving.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=serving.max_body_bytes,
+        paths={"/line/webhook": serving.line_max_body_bytes},
+    )
     return app

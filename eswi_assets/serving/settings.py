@@ -71,14 +71,46 @@ class ServingSettings(BaseSettings):
         default=30, gt=0, description="Generations older than this can no longer be rated."
     )
 
-    # admin API and LINE channel
+    # admin API
     admin_api_key: SecretStr | None = Field(
         default=None, description="X-API-Key for /v1/admin/*; unset disables the admin API."
     )
+
+    # LINE channel
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None
     line_api_base_url: str = "https://api.line.me"
     line_max_new_tokens: int = Field(default=96, ge=1, le=256)
+    line_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="Webhook bodies larger than this get 413; a delivery can carry many "
+        "events of up to 5,000 characters each, so it needs more room than the API's bodies.",
+    )
+    line_timeout_seconds: float = Field(
+        default=10, gt=0, description="Deadline of each Messaging API call; no retries."
+    )
+    line_max_connections: int = Field(
+        default=128, ge=1, description="Messaging API calls in flight at once; more queue."
+    )
+    line_max_concurrent_events: int = Field(
+        default=128, ge=1, description="Webhook events handled at once in this process."
+    )
+    line_reply_within_seconds: float = Field(
+        default=50,
+        gt=0,
+        le=60,
+        description="After this many seconds from an event's timestamp its reply token is "
+        "treated as expired (LINE's live about a minute): the answer is pushed instead.",
+    )
+    line_loading_seconds: int = Field(
+        default=20, ge=5, le=60, multiple_of=5, description="Loading animation in 1:1 chats."
+    )
+    line_group_prefix: str = Field(
+        default="/寫",
+        description="In groups and rooms the bot answers a mention of itself or a text that "
+        "starts with this; empty: mentions only.",
+    )
 
     @property
     def line_enabled(self) -> bool:

@@ -6,6 +6,8 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
+import re
 import socket
 import threading
 import time
@@ -110,19 +112,68 @@ class Recorded:
     body: dict
 
 
+REPLY = "/v2/bot/message/reply"
+PUSH = "/v2/bot/message/push"
+LOADING = "/v2/bot/chat/loading/start"
+
+
+def _opened() -> threading.Event:
+    gate = threading.Event()
+    gate.set()
+    return gate
+
+
 @dataclass
 class FakeLine:
-    """Records every request to the "LINE API" and answers like the reply endpoint does."""
+    """Records every request to the "LINE API" as it arrives and answers like LINE does: 200, or
+    `status` while `failing(status)`; while `holding()` it keeps every request open unanswered,
+    as a LINE that takes its time would."""
 
     url: str
     requests: list[Recorded] = field(default_factory=list)
+    status: int = 200
+    open_now: int = 0
+    answered: int = 0
+    gate: threading.Event = field(default_factory=_opened)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def wait_for(self, count: int, timeout: float = 60) -> list[Recorded]:
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self.gate.clear()
+        try:
+            yield
+        finally:
+            self.gate.set()
+
+    @contextmanager
+    def failing(self, status: int) -> Iterator[None]:
+        self.status = status
+        try:
+            yield
+        finally:
+            self.status = 200
+
+    def wait_until(self, condition, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
-        while len(self.requests) < count:
-            assert time.monotonic() < deadline, f"{len(self.requests)} LINE calls, not {count}"
-            time.sleep(0.05)
-        return self.requests
+        while not condition():
+            assert time.monotonic() < deadline, f"LINE saw {len(self.requests)} requests"
+            time.sleep(0.02)
+
+    def to(self, path: str, **body) -> list[Recorded]:
+        """Requests to `path` whose body has the given top-level values."""
+        return [
+            r
+            for r in list(self.requests)
+            if r.path == path and all(r.body.get(k) == v for k, v in body.items())
+        ]
+
+    def wait_for(self, path: str, timeout: float = 60, **body) -> Recorded:
+        """The first request to `path` with these body values, once it has arrived."""
+        self.wait_until(lambda: self.to(path, **body), timeout)
+        return self.to(path, **body)[0]
+
+    def reply_to(self, reply_token: str) -> Recorded:
+        return self.wait_for(REPLY, replyToken=reply_token)
 
 
 @contextmanager
@@ -132,23 +183,79 @@ def fake_line_api() -> Iterator[FakeLine]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            fake.requests.append(Recorded(self.path, dict(self.headers), json.loads(body)))
-            answer = json.dumps({"sentMessages": [{"id": "1", "quoteToken": "q"}]}).encode()
-            self.send_response(200)
+            with fake.lock:
+                fake.requests.append(Recorded(self.path, dict(self.headers), json.loads(body)))
+                fake.open_now += 1
+            fake.gate.wait(timeout=120)
+            status = fake.status
+            if status != 200:
+                answer = {"message": "fake LINE says no"}
+            elif self.path == LOADING:
+                answer = {}
+            else:
+                answer = {"sentMessages": [{"id": "1", "quoteToken": "q"}]}
+            data = json.dumps(answer).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
+            self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(answer)
+            self.wfile.write(data)
+            with fake.lock:
+                fake.open_now -= 1
+                fake.answered += 1
 
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield fake
     finally:
+        fake.gate.set()
         server.shutdown()
         server.server_close()
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """Sum of a metric's samples whose labels include `labels` (0 when there is none yet)."""
+    total = 0.0
+    for line in text.splitlines():
+        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
+            total += float(match.group(2))
+    return total
+
+
+class _Records(logging.Handler):
+    def __init__(self, records: list[logging.LogRecord], level: int) -> None:
+        super().__init__(level=level)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def logged_errors(level: int = logging.ERROR) -> Iterator[list[logging.LogRecord]]:
+    """Records from `level` up of uvicorn (whose loggers do not propagate) and of the app while
+    the block runs; "Exception in ASGI application" is how uvicorn reports a server error."""
+    records: list[logging.LogRecord] = []
+    handler = _Records(records, level)
+    loggers = [logging.getLogger("uvicorn.error"), logging.getLogger("eswi_assets")]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(min(logger.getEffectiveLevel(), level))
+    try:
+        yield records
+    finally:
+        for logger, old in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(old)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import http.client
+import json
+from collections.abc import Iterator
 
 import dagster as dg
 import httpx
@@ -13,7 +15,9 @@ from eswi_assets.assets.ratings import build_rating_assets
 from eswi_assets.evaluation.ratings import rating_table
 from eswi_assets.serving.schemas import MAX_PROMPT_CHARS
 from eswi_assets.settings import Settings
-from eswi_assets_tests.serving.support import texts
+from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets_tests.serving.conftest import LINE_SECRET, LINE_TOKEN, serving_app
+from eswi_assets_tests.serving.support import logged_errors, metric, running, sign, texts
 
 
 def generate(url: str, prompt: str, user_id: str, **params) -> httpx.Response:
@@ -24,16 +28,6 @@ def generate(url: str, prompt: str, user_id: str, **params) -> httpx.Response:
 def rate(url: str, generation_id: str, user_id: str, rating: int, **extra) -> httpx.Response:
     body = {"generation_id": generation_id, "user_id": user_id, "rating": rating}
     return httpx.post(f"{url}/v1/feedback", json=body | extra, timeout=60)
-
-
-def metric(text: str, name: str, **labels: str) -> float:
-    """Sum of a metric's samples whose labels include `labels` (0 when there is none yet)."""
-    total = 0.0
-    for line in text.splitlines():
-        match = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
-        if match and all(f'{k}="{v}"' in (match.group(1) or "") for k, v in labels.items()):
-            total += float(match.group(2))
-    return total
 
 
 def test_a_generated_text_rated_over_http_is_stored_with_its_prompt_and_model(live):
@@ -126,21 +120,67 @@ def test_ratings_outside_1_to_5_are_422(live, rating):
     assert rate(live.url, generation_id, "range", rating).status_code == 422
 
 
-def test_bodies_over_the_limit_are_413_with_or_without_content_length(live):
-    big = b'{"prompt": "' + b"x" * 20_000 + b'", "user_id": "u"}'
-    declared = httpx.post(
-        f"{live.url}/v1/generate", content=big, headers={"content-type": "application/json"}
-    )
-    assert declared.status_code == 413
+def chunked(body: bytes, size: int = 1000) -> Iterator[bytes]:
+    """Sent without Content-Length (Transfer-Encoding: chunked)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
 
-    def chunks():
-        for start in range(0, len(big), 1000):
-            yield big[start : start + 1000]
 
-    streamed = httpx.post(
-        f"{live.url}/v1/generate", content=chunks(), headers={"content-type": "application/json"}
+def test_bodies_over_their_limit_are_413_with_or_without_content_length_and_log_no_error(
+    tmp_path, model_store
+):
+    feedback = SqliteFeedbackStore(path=str(tmp_path / "feedback.sqlite"), salt="test-salt")
+    app = serving_app(
+        tmp_path,
+        model_store,
+        feedback,
+        line_channel_secret=LINE_SECRET,
+        line_channel_access_token=LINE_TOKEN,
+        line_api_base_url="http://127.0.0.1:9",
+        line_max_body_bytes=65_536,
     )
-    assert streamed.status_code == 413
+    api_body = b'{"prompt": "' + b"x" * 20_000 + b'", "user_id": "u"}'
+    webhook_body = b'{"destination": "U", "events": [], "pad": "' + b"x" * 70_000 + b'"}'
+    with logged_errors() as errors, running(app, ready=False) as url:
+        for path, body in [("/v1/generate", api_body), ("/line/webhook", webhook_body)]:
+            headers = {
+                "content-type": "application/json",
+                "x-line-signature": sign(LINE_SECRET, body),
+            }
+            for content in (body, chunked(body)):
+                response = httpx.post(f"{url}{path}", content=content, headers=headers)
+                assert response.status_code == 413, path
+    # uvicorn has shut down, so whatever the refused requests raised has been logged
+    assert [record.getMessage() for record in errors] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/generate", '{"prompt": "標題\\ud800", "user_id": "u"}'),
+        ("/v1/feedback", '{"generation_id": "g", "rating": 5, "user_id": "\\ud83d"}'),
+        (
+            "/v1/feedback",
+            '{"generation_id": "g", "rating": 5, "user_id": "u", "comment": "\\udc00"}',
+        ),
+    ],
+)
+def test_lone_surrogates_get_an_encodable_422_on_a_connection_that_stays_open(live, path, body):
+    host, port = httpx.URL(live.url).host, httpx.URL(live.url).port
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    with logged_errors() as errors:
+        connection.request("POST", path, body.encode(), {"content-type": "application/json"})
+        response = connection.getresponse()
+        payload = response.read()
+        assert response.status == 422
+        [error] = json.loads(payload.decode("utf-8"))["detail"]
+        assert "\ufffd" in error["input"]  # echoed, with the lone surrogate replaced
+        kept = connection.sock
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() == b'{"status":"ok"}'
+        assert connection.sock is kept, "the server closed the connection after the 422"
+    connection.close()
+    assert errors == []
 
 
 def test_concurrent_requests_are_batched_and_every_answer_reaches_its_own_caller(live):

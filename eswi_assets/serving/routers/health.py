@@ -9,13 +9,17 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> Health:
-    """The process is up (it stays up while models are missing)."""
+async def healthz() -> Health:
+    """The process is up (it stays up while models are missing).
+
+    Both checks are `async`: they read memory only, so they answer on the event loop and never
+    queue for the thread pool that SQLite, the feedback store and hashing share.
+    """
     return Health()
 
 
 @router.get("/readyz", responses={503: {"model": Readiness, "description": "Not ready."}})
-def readyz(service: Service, response: Response) -> Readiness:
+async def readyz(service: Service, response: Response) -> Readiness:
     """200 once every variant's model is loaded; 503 with the reasons until then."""
     current = service.registry.current
     if not current.ready:
