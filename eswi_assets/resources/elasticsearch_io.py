@@ -31,12 +31,14 @@ from eswi_assets.stores.elasticsearch.docs import (
 )
 from eswi_assets.stores.elasticsearch.frames import (
     ISO_FORMAT,
+    DocumentLabels,
     naive_timestamps,
     to_documents,
     to_frame,
 )
 from eswi_assets.stores.elasticsearch.index import (
     ElasticsearchStoreError,
+    bulk_loading,
     check_columns,
     ensure_index,
 )
@@ -97,8 +99,11 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
 
     elasticsearch: ElasticsearchResource
     request_timeout: float = Field(default=60, gt=0, description="Seconds per request.")
-    chunk_size: int = Field(default=1000, ge=1, description="Documents per bulk request.")
-    max_chunk_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    chunk_size: int = Field(default=1000, ge=1, description="Documents per bulk request, at most.")
+    max_chunk_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="JSON bytes per bulk request, at most."
+    )
+    threads: int = Field(default=2, ge=1, description="Bulk requests in flight at once.")
     max_retries: int = Field(default=5, ge=0, description="Retries of a 429 (with backoff).")
     initial_backoff: float = Field(default=1.0, ge=0, description="Seconds; doubles per retry.")
     max_backoff: float = Field(default=30.0, ge=0)
@@ -109,6 +114,7 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
         return BulkSettings(
             chunk_size=self.chunk_size,
             max_chunk_bytes=self.max_chunk_bytes,
+            threads=self.threads,
             max_retries=self.max_retries,
             initial_backoff=self.initial_backoff,
             max_backoff=self.max_backoff,
@@ -132,11 +138,16 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
                 {"_op_type": "index", "_index": alias, "_id": doc.id, "_source": doc.source}
                 for doc in documents
             )
-            labels = {doc.id: doc.label for doc in documents}
-            written = bulk_write(es, actions, labels, self.bulk_settings)
-            deleted = delete_missing(
-                es, alias, scope.query, {doc.id for doc in documents}, self.bulk_settings
-            )
+            with bulk_loading(es, alias, template):
+                written = bulk_write(es, actions, DocumentLabels(documents), self.bulk_settings)
+                deleted = delete_missing(
+                    es,
+                    alias,
+                    scope.query,
+                    {doc.id for doc in documents},
+                    self.bulk_settings,
+                    written=written.succeeded,
+                )
             es.indices.refresh(index=alias)
         where = f"{alias} ({scope.describe()})"
         raise_for_failures(written, where)

@@ -63,12 +63,15 @@ HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "conne
 
 class RejectingProxy:
     """An HTTP proxy in front of Elasticsearch that answers 429 to the first `reject` bulk
-    requests (every one when `reject` is None) and forwards everything else.
+    requests (every one when `reject` is None) and forwards everything else; `bulk_bytes` holds
+    the body size of every bulk request, `paths` the path of every request.
     """
 
     def __init__(self, target: str, reject: int | None) -> None:
         self.target, self.reject = target, reject
         self.bulk_requests = self.rejected = 0
+        self.bulk_bytes: list[int] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -77,11 +80,13 @@ class RejectingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def _should_reject(self, path: str) -> bool:
-        if "/_bulk" not in path:
-            return False
+    def _should_reject(self, path: str, size: int) -> bool:
         with self._lock:
+            self.paths.append(path)
+            if "/_bulk" not in path:
+                return False
             self.bulk_requests += 1
+            self.bulk_bytes.append(size)
             if self.reject is None or self.rejected < self.reject:
                 self.rejected += 1
                 return True
@@ -93,7 +98,7 @@ class RejectingProxy:
         class Handler(BaseHTTPRequestHandler):
             def _relay(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if proxy._should_reject(self.path):
+                if proxy._should_reject(self.path, len(body)):
                     status, headers = 429, {"content-type": "application/json"}
                     content = (
                         b'{"error":{"type":"es_rejected_execution_exception",'
@@ -137,5 +142,5 @@ class RejectingProxy:
 
 @pytest.fixture
 def rejecting_proxy(es_url: str):
-    """Factory: `with rejecting_proxy(reject=3) as proxy: ...`."""
+    """Factory: `with rejecting_proxy(reject=3) as proxy: ...` (`reject=0`: a recording proxy)."""
     return lambda reject: RejectingProxy(es_url, reject)
