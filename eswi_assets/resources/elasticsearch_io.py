@@ -6,8 +6,10 @@ one replaces everything, and loading returns the requested partitions (all of th
 with `dg.AllPartitionMapping`) with the same columns and dtypes.
 
 Replacing is write-then-delete-stale: documents have deterministic ids, so the new rows overwrite
-the old ones in place and only rows that no longer exist are deleted afterwards; a reader never
-sees an empty partition, and a re-run after a crash neither duplicates nor loses rows.
+the old ones in place and only rows that no longer exist are deleted afterwards (looked for only
+when the partition holds more rows than were written); a reader never sees an empty partition,
+and a re-run after a crash neither duplicates nor loses rows. The load runs without periodic
+refreshes (`bulk_loading`) and ends with one.
 """
 
 from __future__ import annotations

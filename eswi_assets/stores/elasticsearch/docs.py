@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,7 +104,7 @@ def bulk_write(
 
 
 def _chunks(
-    actions: Iterable[dict[str, Any]], settings: BulkSettings, dumps: Any
+    actions: Iterable[dict[str, Any]], settings: BulkSettings, dumps: Callable[[Any], bytes]
 ) -> Iterator[Chunk]:
     """Bulk requests by count and by bytes; each document is serialized once, here."""
     chunk: Chunk = []
