@@ -8,8 +8,8 @@ with `dg.AllPartitionMapping`) with the same columns and dtypes.
 Replacing is write-then-delete-stale: documents have deterministic ids, so the new rows overwrite
 the old ones in place and only rows that no longer exist are deleted afterwards (looked for only
 when the partition holds more rows than were written); a reader never sees an empty partition,
-and a re-run after a crash neither duplicates nor loses rows. The load runs without periodic
-refreshes (`bulk_loading`) and ends with one.
+and a re-run after a crash neither duplicates nor loses rows. A large load runs without periodic
+refreshes (`bulk_loading`); every load ends with one refresh.
 """
 
 from __future__ import annotations
@@ -106,6 +106,12 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
         default=10 * 1024 * 1024, ge=1024, description="JSON bytes per bulk request, at most."
     )
     threads: int = Field(default=2, ge=1, description="Bulk requests in flight at once.")
+    pause_refresh_from: int = Field(
+        default=50_000,
+        ge=0,
+        description="Loads of at least this many rows run with refresh_interval -1 (restored "
+        "after); switching costs two cluster-state updates, more than a short load saves.",
+    )
     max_retries: int = Field(default=5, ge=0, description="Retries of a 429 (with backoff).")
     initial_backoff: float = Field(default=1.0, ge=0, description="Seconds; doubles per retry.")
     max_backoff: float = Field(default=30.0, ge=0)
@@ -140,7 +146,8 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
                 {"_op_type": "index", "_index": alias, "_id": doc.id, "_source": doc.source}
                 for doc in documents
             )
-            with bulk_loading(es, alias, template):
+            pause = len(documents) >= self.pause_refresh_from
+            with bulk_loading(es, alias, template, pause):
                 written = bulk_write(es, actions, DocumentLabels(documents), self.bulk_settings)
                 deleted = delete_missing(
                     es,

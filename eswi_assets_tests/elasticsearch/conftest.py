@@ -35,8 +35,9 @@ def index_prefix(es: Elasticsearch) -> Iterator[str]:
 
 @pytest.fixture
 def make_io_manager(es_url: str, index_prefix: str) -> Callable[..., ElasticsearchIOManager]:
-    """Small chunks (several bulk requests per run), short backoffs (fast tests), overridable;
-    `url` and `index_prefix` overrides go to the `elasticsearch` resource."""
+    """Small chunks (several bulk requests per run), short backoffs (fast tests), refresh
+    paused for every load, overridable; `url` and `index_prefix` overrides go to the
+    `elasticsearch` resource."""
 
     def make(**overrides: Any) -> ElasticsearchIOManager:
         cluster = {"url": es_url, "index_prefix": index_prefix}
@@ -46,6 +47,7 @@ def make_io_manager(es_url: str, index_prefix: str) -> Callable[..., Elasticsear
             "initial_backoff": 0.01,
             "max_backoff": 0.05,
             "read_page_size": 7,
+            "pause_refresh_from": 0,
         }
         elasticsearch = ElasticsearchResource(**cluster)
         return ElasticsearchIOManager(elasticsearch=elasticsearch, **(config | overrides))

@@ -31,6 +31,19 @@ def refresh_interval(es: Elasticsearch, alias: str) -> str | None:
     return found["settings"]["index"].get("refresh_interval")
 
 
+def intervals_seen_by_each_request(monkeypatch, es: Elasticsearch, alias: str) -> list:
+    """The index's refresh interval as each bulk request of the next load goes out."""
+    during: list[str | None] = []
+    real_bulk = elasticsearch_docs.streaming_bulk
+
+    def bulk_noting_the_interval(*args, **kwargs):
+        during.append(refresh_interval(es, alias))
+        yield from real_bulk(*args, **kwargs)
+
+    monkeypatch.setattr(elasticsearch_docs, "streaming_bulk", bulk_noting_the_interval)
+    return during
+
+
 def with_bad_attempts(day: str, good: list[str], bad: list[str]):
     """raw_pages rows; those of `bad` carry text in the integer `attempts` field."""
     frame = raw_pages_frame(day, good + bad)
@@ -46,14 +59,7 @@ def test_no_periodic_refresh_while_loading_and_the_interval_comes_back(
     run(raw, io_manager, partition_key=DAY1)
     alias = f"{index_prefix}raw_pages"
     es.indices.put_settings(index=alias, settings={"index.refresh_interval": "5s"})
-    during: list[str | None] = []
-    real_bulk = elasticsearch_docs.streaming_bulk
-
-    def bulk_noting_the_interval(*args, **kwargs):
-        during.append(refresh_interval(es, alias))
-        yield from real_bulk(*args, **kwargs)
-
-    monkeypatch.setattr(elasticsearch_docs, "streaming_bulk", bulk_noting_the_interval)
+    during = intervals_seen_by_each_request(monkeypatch, es, alias)
     run(raw, io_manager, partition_key=DAY1)
 
     assert during == ["-1"] * 3  # 50 rows in requests of 20
@@ -95,9 +101,11 @@ def test_a_load_cut_short_restores_the_interval(
     assert refresh_interval(es, alias) == "5s"
 
 
+@pytest.mark.parametrize("pause_refresh_from", [0, 1000], ids=["large load", "small load"])
 def test_an_interval_left_off_by_a_load_that_died_gets_the_default_back(
-    io_manager, es, index_prefix
+    make_io_manager, es, index_prefix, pause_refresh_from
 ):
+    io_manager = make_io_manager(pause_refresh_from=pause_refresh_from)
     raw = partitioned("raw_pages", {DAY1: raw_pages_frame(DAY1, paths(5))})
     run(raw, io_manager, partition_key=DAY1)
     alias = f"{index_prefix}raw_pages"
@@ -106,6 +114,21 @@ def test_an_interval_left_off_by_a_load_that_died_gets_the_default_back(
     run(raw, io_manager, partition_key=DAY1)
 
     assert refresh_interval(es, alias) is None
+
+
+def test_a_small_load_leaves_the_refresh_interval_alone(
+    make_io_manager, es, index_prefix, monkeypatch
+):
+    io_manager = make_io_manager(pause_refresh_from=1000)
+    raw = partitioned("raw_pages", {DAY1: raw_pages_frame(DAY1, paths(50))})
+    run(raw, io_manager, partition_key=DAY1)
+    alias = f"{index_prefix}raw_pages"
+    es.indices.put_settings(index=alias, settings={"index.refresh_interval": "5s"})
+    during = intervals_seen_by_each_request(monkeypatch, es, alias)
+    run(raw, io_manager, partition_key=DAY1)
+
+    assert during == ["5s"] * 3
+    assert es.count(index=alias)["count"] == 50
 
 
 def test_bulk_requests_are_sized_by_bytes(make_io_manager, rejecting_proxy, io_manager):

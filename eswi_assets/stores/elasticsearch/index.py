@@ -171,11 +171,13 @@ def reconcile_mapping(es: Elasticsearch, alias: str, template: IndexTemplate) ->
 
 
 @contextmanager
-def bulk_loading(es: Elasticsearch, alias: str, template: IndexTemplate) -> Iterator[None]:
-    """No periodic refresh on the indices behind `alias` while a bulk load runs: one refresh at
-    the end instead of a new segment every second. Each index gets its previous
+def bulk_loading(
+    es: Elasticsearch, alias: str, template: IndexTemplate, pause: bool = True
+) -> Iterator[None]:
+    """With `pause`, no periodic refresh on the indices behind `alias` while a bulk load runs:
+    one refresh at the end instead of a new segment every second. Each index gets its previous
     `refresh_interval` back afterwards, on failure too; one left at -1 by a load that died
-    before restoring it gets the template's (or Elasticsearch's default).
+    before restoring it gets the template's (or Elasticsearch's default), paused or not.
 
     Replicas are left alone: dropping them for a load would re-copy the whole index, not just
     the partition written, when they come back.
@@ -184,8 +186,11 @@ def bulk_loading(es: Elasticsearch, alias: str, template: IndexTemplate) -> Iter
         index: body["settings"]["index"].get("refresh_interval")
         for index, body in es.indices.get_settings(index=alias).body.items()
     }
-    for index in previous:
-        es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1"})
+    if pause:
+        for index in previous:
+            es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1"})
+    else:  # only repair what a dead load left behind
+        previous = {index: interval for index, interval in previous.items() if interval == "-1"}
     try:
         yield
     except BaseException:
