@@ -52,9 +52,15 @@ def with_bad_attempts(day: str, good: list[str], bad: list[str]):
     return frame
 
 
-def test_no_periodic_refresh_while_loading_and_the_interval_comes_back(
-    io_manager, es, index_prefix, monkeypatch
+@pytest.mark.parametrize(
+    ("pause_refresh_from", "while_loading"),
+    [(0, "-1"), (1000, "5s")],
+    ids=["large load: no periodic refresh", "small load: interval left alone"],
+)
+def test_the_refresh_interval_while_loading_and_after(
+    make_io_manager, es, index_prefix, monkeypatch, pause_refresh_from, while_loading
 ):
+    io_manager = make_io_manager(pause_refresh_from=pause_refresh_from)
     raw = partitioned("raw_pages", {DAY1: raw_pages_frame(DAY1, paths(50))})
     run(raw, io_manager, partition_key=DAY1)
     alias = f"{index_prefix}raw_pages"
@@ -62,7 +68,7 @@ def test_no_periodic_refresh_while_loading_and_the_interval_comes_back(
     during = intervals_seen_by_each_request(monkeypatch, es, alias)
     run(raw, io_manager, partition_key=DAY1)
 
-    assert during == ["-1"] * 3  # 50 rows in requests of 20
+    assert during == [while_loading] * 3  # 50 rows in requests of 20
     assert refresh_interval(es, alias) == "5s"
     assert es.count(index=alias)["count"] == 50  # refreshed at the end, so all are searchable
 
@@ -114,21 +120,6 @@ def test_an_interval_left_off_by_a_load_that_died_gets_the_default_back(
     run(raw, io_manager, partition_key=DAY1)
 
     assert refresh_interval(es, alias) is None
-
-
-def test_a_small_load_leaves_the_refresh_interval_alone(
-    make_io_manager, es, index_prefix, monkeypatch
-):
-    io_manager = make_io_manager(pause_refresh_from=1000)
-    raw = partitioned("raw_pages", {DAY1: raw_pages_frame(DAY1, paths(50))})
-    run(raw, io_manager, partition_key=DAY1)
-    alias = f"{index_prefix}raw_pages"
-    es.indices.put_settings(index=alias, settings={"index.refresh_interval": "5s"})
-    during = intervals_seen_by_each_request(monkeypatch, es, alias)
-    run(raw, io_manager, partition_key=DAY1)
-
-    assert during == ["5s"] * 3
-    assert es.count(index=alias)["count"] == 50
 
 
 def test_bulk_requests_are_sized_by_bytes(make_io_manager, rejecting_proxy, io_manager):
