@@ -6,8 +6,10 @@ one replaces everything, and loading returns the requested partitions (all of th
 with `dg.AllPartitionMapping`) with the same columns and dtypes.
 
 Replacing is write-then-delete-stale: documents have deterministic ids, so the new rows overwrite
-the old ones in place and only rows that no longer exist are deleted afterwards; a reader never
-sees an empty partition, and a re-run after a crash neither duplicates nor loses rows.
+the old ones in place and only rows that no longer exist are deleted afterwards (looked for only
+when the partition holds more rows than were written); a reader never sees an empty partition,
+and a re-run after a crash neither duplicates nor loses rows. A large load runs without periodic
+refreshes (`bulk_loading`); every load ends with one refresh.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from eswi_assets.stores.elasticsearch.docs import (
 )
 from eswi_assets.stores.elasticsearch.frames import (
     ISO_FORMAT,
+    DocumentLabels,
     naive_timestamps,
     to_documents,
     to_frame,
 )
 from eswi_assets.stores.elasticsearch.index import (
     ElasticsearchStoreError,
+    bulk_loading,
     check_columns,
     ensure_index,
 )
@@ -97,8 +101,17 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
 
     elasticsearch: ElasticsearchResource
     request_timeout: float = Field(default=60, gt=0, description="Seconds per request.")
-    chunk_size: int = Field(default=1000, ge=1, description="Documents per bulk request.")
-    max_chunk_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    chunk_size: int = Field(default=1000, ge=1, description="Documents per bulk request, at most.")
+    max_chunk_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="JSON bytes per bulk request, at most."
+    )
+    threads: int = Field(default=2, ge=1, description="Bulk requests in flight at once.")
+    pause_refresh_from: int = Field(
+        default=50_000,
+        ge=0,
+        description="Loads of at least this many rows run with refresh_interval -1 (restored "
+        "after); switching costs two cluster-state updates, more than a short load saves.",
+    )
     max_retries: int = Field(default=5, ge=0, description="Retries of a 429 (with backoff).")
     initial_backoff: float = Field(default=1.0, ge=0, description="Seconds; doubles per retry.")
     max_backoff: float = Field(default=30.0, ge=0)
@@ -109,6 +122,7 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
         return BulkSettings(
             chunk_size=self.chunk_size,
             max_chunk_bytes=self.max_chunk_bytes,
+            threads=self.threads,
             max_retries=self.max_retries,
             initial_backoff=self.initial_backoff,
             max_backoff=self.max_backoff,
@@ -132,11 +146,17 @@ class ElasticsearchIOManager(dg.ConfigurableIOManager):
                 {"_op_type": "index", "_index": alias, "_id": doc.id, "_source": doc.source}
                 for doc in documents
             )
-            labels = {doc.id: doc.label for doc in documents}
-            written = bulk_write(es, actions, labels, self.bulk_settings)
-            deleted = delete_missing(
-                es, alias, scope.query, {doc.id for doc in documents}, self.bulk_settings
-            )
+            pause = len(documents) >= self.pause_refresh_from
+            with bulk_loading(es, alias, template, pause):
+                written = bulk_write(es, actions, DocumentLabels(documents), self.bulk_settings)
+                deleted = delete_missing(
+                    es,
+                    alias,
+                    scope.query,
+                    {doc.id for doc in documents},
+                    self.bulk_settings,
+                    written=written.succeeded,
+                )
             es.indices.refresh(index=alias)
         where = f"{alias} ({scope.describe()})"
         raise_for_failures(written, where)

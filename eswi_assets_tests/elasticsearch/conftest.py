@@ -35,8 +35,9 @@ def index_prefix(es: Elasticsearch) -> Iterator[str]:
 
 @pytest.fixture
 def make_io_manager(es_url: str, index_prefix: str) -> Callable[..., ElasticsearchIOManager]:
-    """Small chunks (several bulk requests per run), short backoffs (fast tests), overridable;
-    `url` and `index_prefix` overrides go to the `elasticsearch` resource."""
+    """Small chunks (several bulk requests per run), short backoffs (fast tests), refresh
+    paused for every load, overridable; `url` and `index_prefix` overrides go to the
+    `elasticsearch` resource."""
 
     def make(**overrides: Any) -> ElasticsearchIOManager:
         cluster = {"url": es_url, "index_prefix": index_prefix}
@@ -46,6 +47,7 @@ def make_io_manager(es_url: str, index_prefix: str) -> Callable[..., Elasticsear
             "initial_backoff": 0.01,
             "max_backoff": 0.05,
             "read_page_size": 7,
+            "pause_refresh_from": 0,
         }
         elasticsearch = ElasticsearchResource(**cluster)
         return ElasticsearchIOManager(elasticsearch=elasticsearch, **(config | overrides))
@@ -63,12 +65,15 @@ HOP_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "conne
 
 class RejectingProxy:
     """An HTTP proxy in front of Elasticsearch that answers 429 to the first `reject` bulk
-    requests (every one when `reject` is None) and forwards everything else.
+    requests (every one when `reject` is None) and forwards everything else; `bulk_bytes` holds
+    the body size of every bulk request, `paths` the path of every request.
     """
 
     def __init__(self, target: str, reject: int | None) -> None:
         self.target, self.reject = target, reject
         self.bulk_requests = self.rejected = 0
+        self.bulk_bytes: list[int] = []
+        self.paths: list[str] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -77,11 +82,13 @@ class RejectingProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def _should_reject(self, path: str) -> bool:
-        if "/_bulk" not in path:
-            return False
+    def _should_reject(self, path: str, size: int) -> bool:
         with self._lock:
+            self.paths.append(path)
+            if "/_bulk" not in path:
+                return False
             self.bulk_requests += 1
+            self.bulk_bytes.append(size)
             if self.reject is None or self.rejected < self.reject:
                 self.rejected += 1
                 return True
@@ -93,7 +100,7 @@ class RejectingProxy:
         class Handler(BaseHTTPRequestHandler):
             def _relay(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if proxy._should_reject(self.path):
+                if proxy._should_reject(self.path, len(body)):
                     status, headers = 429, {"content-type": "application/json"}
                     content = (
                         b'{"error":{"type":"es_rejected_execution_exception",'
@@ -137,5 +144,5 @@ class RejectingProxy:
 
 @pytest.fixture
 def rejecting_proxy(es_url: str):
-    """Factory: `with rejecting_proxy(reject=3) as proxy: ...`."""
+    """Factory: `with rejecting_proxy(reject=3) as proxy: ...` (`reject=0`: a recording proxy)."""
     return lambda reject: RejectingProxy(es_url, reject)

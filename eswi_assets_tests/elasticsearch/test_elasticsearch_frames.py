@@ -83,3 +83,12 @@ def test_every_asset_template_is_kibana_ready():
         )
         assert template.body["template"]["mappings"]["dynamic"] == "strict"
         assert template.body_for("x-")["index_patterns"] == [f"x-{name}-*"]
+
+
+def test_missing_timestamps_are_stored_as_null_and_come_back_missing(raw_template):
+    frame = raw_pages_frame("2026-11-01", ["a", "b"])
+    frame.loc[1, "fetched_at"] = pd.NaT
+    docs = to_documents(frame, raw_template, "raw_pages")
+    assert [doc.source["fetched_at"] for doc in docs] == ["2026-11-01T01:02:03.000000", None]
+    back = to_frame([doc.source for doc in docs], raw_template)
+    pd.testing.assert_frame_equal(back, frame)

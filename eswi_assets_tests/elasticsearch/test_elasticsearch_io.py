@@ -4,6 +4,8 @@ outages, 429 storms, mapping conflicts, point-in-time reads and what a dashboard
 
 from __future__ import annotations
 
+import itertools
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -133,11 +135,12 @@ def test_node_stopped_mid_write_then_rerun_stores_every_row_once(
     frame = raw_pages_frame(DAY1, paths(200))
     raw = partitioned("raw_pages", {DAY1: frame})
     real_bulk = elasticsearch_docs.streaming_bulk
+    acknowledged = itertools.count(1)
 
     def bulk_then_stop_the_node(*args, **kwargs):
-        for count, result in enumerate(real_bulk(*args, **kwargs), start=1):
+        for result in real_bulk(*args, **kwargs):  # one request of 20, from a bulk thread
             yield result
-            if count == 60:  # three bulk requests of 20 are acknowledged
+            if next(acknowledged) == 60:  # three bulk requests are acknowledged
                 es_node.stop()
 
     monkeypatch.setattr(elasticsearch_docs, "streaming_bulk", bulk_then_stop_the_node)

@@ -5,24 +5,35 @@ through a point in time with `search_after` (no deep from/size, no scroll left o
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
-from elasticsearch.helpers import streaming_bulk
+from elasticsearch.helpers import expand_action, streaming_bulk
 
 from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError
 
 SHOWN_FAILURES = 10
 
+# One bulk request: the action line and the (already serialized) document line, if any.
+Chunk = list[tuple[dict[str, Any], bytes | None]]
+
 
 @dataclass(frozen=True)
 class BulkSettings:
-    """How hard a bulk write pushes and how long it waits out a busy cluster (429)."""
+    """How hard a bulk write pushes and how long it waits out a busy cluster (429).
+
+    A request closes at `chunk_size` documents or `max_chunk_bytes` of JSON, whichever comes
+    first, so large pages (raw HTML) and short sentences both make requests of a useful size;
+    `threads` requests are in flight at once, so the cluster indexes one while the next is built.
+    """
 
     chunk_size: int = 500
     max_chunk_bytes: int = 10 * 1024 * 1024
+    threads: int = 2
     max_retries: int = 5
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
@@ -36,11 +47,11 @@ class DocumentFailure:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class BulkReport:
-    succeeded: int
-    failed: list[DocumentFailure]
-    results: dict[str, str]  # _id -> result ("created", "updated", "noop", "deleted", ...)
+    succeeded: int = 0
+    failed: list[DocumentFailure] = field(default_factory=list)
+    results: dict[str, str] = field(default_factory=dict)  # _id -> "created", "updated", ...
 
 
 class BulkWriteError(ElasticsearchStoreError):
@@ -57,41 +68,98 @@ def bulk_write(
     labels: Mapping[str, str],
     settings: BulkSettings,
 ) -> BulkReport:
-    """Sends every action through `streaming_bulk`, collecting per-document failures.
+    """Sends every action, `settings.threads` bulk requests at a time, collecting per-document
+    failures.
 
-    Whole-request and per-document 429s are retried with exponential backoff; a transport
-    failure (node down) propagates, since nothing after it can be stored either.
+    Each request goes through `streaming_bulk`, which retries whole-request and per-document
+    429s with exponential backoff; a transport failure (node down) propagates once the requests
+    in flight have finished, since nothing after it can be stored either.
     """
-    succeeded, failed, results = 0, [], {}
+    report = BulkReport()
+    serializer = es.transport.serializers.get_serializer("application/json")
+    chunks = _chunks(actions, settings, serializer.dumps)
     try:
-        for ok, item in streaming_bulk(
-            es,
-            actions,
-            chunk_size=settings.chunk_size,
-            max_chunk_bytes=settings.max_chunk_bytes,
-            max_retries=settings.max_retries,
-            initial_backoff=settings.initial_backoff,
-            max_backoff=settings.max_backoff,
-            raise_on_error=False,
-            raise_on_exception=True,
-        ):
-            (outcome,) = item.values()
-            doc_id = str(outcome.get("_id"))
-            if ok:
-                succeeded += 1
-                results[doc_id] = outcome.get("result", "")
-            else:
-                failed.append(_failure(doc_id, labels.get(doc_id, doc_id), outcome))
+        with ThreadPoolExecutor(settings.threads, thread_name_prefix="bulk") as pool:
+            in_flight: deque[Future[list[tuple[bool, dict[str, Any]]]]] = deque()
+            try:
+                for chunk in chunks:
+                    in_flight.append(pool.submit(_send, es, chunk, settings))
+                    if len(in_flight) > settings.threads:  # bounded: a frame is not copied whole
+                        _collect(in_flight.popleft().result(), labels, report)
+                while in_flight:
+                    _collect(in_flight.popleft().result(), labels, report)
+            finally:
+                for future in in_flight:
+                    future.cancel()
     except ApiError as error:
         if error.status_code != 429:
             raise
         raise ElasticsearchStoreError(
             f"Elasticsearch kept answering 429 Too Many Requests after {settings.max_retries} "
-            f"retries with backoff; {succeeded} documents were stored before it gave up. The "
-            "cluster is overloaded: re-run later, lower chunk_size, raise max_retries / "
-            "initial_backoff, or add capacity."
+            f"retries with backoff; at least {report.succeeded} documents were stored before it "
+            "gave up. The cluster is overloaded: re-run later, lower chunk_size or threads, "
+            "raise max_retries / initial_backoff, or add capacity."
         ) from error
-    return BulkReport(succeeded=succeeded, failed=failed, results=results)
+    return report
+
+
+def _chunks(
+    actions: Iterable[dict[str, Any]], settings: BulkSettings, dumps: Callable[[Any], bytes]
+) -> Iterator[Chunk]:
+    """Bulk requests by count and by bytes; each document is serialized once, here."""
+    chunk: Chunk = []
+    size = 0
+    for action in actions:
+        header, body = expand_action(action)
+        data = None if body is None else dumps(body)
+        # The action line is short: its repr is near enough its JSON length.
+        line = len(str(header)) + 1 + (len(data) + 1 if data is not None else 0)
+        if chunk and (len(chunk) == settings.chunk_size or size + line > settings.max_chunk_bytes):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append((header, data))
+        size += line
+    if chunk:
+        yield chunk
+
+
+def _send(
+    es: Elasticsearch, chunk: Chunk, settings: BulkSettings
+) -> list[tuple[bool, dict[str, Any]]]:
+    """One bulk request (and its 429 retries), kept whole: `_chunks` already sized it."""
+    return list(
+        streaming_bulk(
+            es,
+            chunk,
+            chunk_size=len(chunk),
+            max_chunk_bytes=2**62,
+            expand_action_callback=_already_expanded,
+            max_retries=settings.max_retries,
+            initial_backoff=settings.initial_backoff,
+            max_backoff=settings.max_backoff,
+            raise_on_error=False,
+            raise_on_exception=True,
+        )
+    )
+
+
+def _already_expanded(
+    pair: tuple[dict[str, Any], bytes | None],
+) -> tuple[dict[str, Any], bytes | None]:
+    return pair
+
+
+def _collect(
+    outcomes: list[tuple[bool, dict[str, Any]]], labels: Mapping[str, str], report: BulkReport
+) -> None:
+    for ok, item in outcomes:
+        (outcome,) = item.values()
+        doc_id = str(outcome.get("_id"))
+        if ok:
+            report.succeeded += 1
+            report.results[doc_id] = outcome.get("result", "")
+        else:
+            report.failed.append(_failure(doc_id, labels.get(doc_id, doc_id), outcome))
 
 
 def _failure(doc_id: str, label: str, outcome: dict[str, Any]) -> DocumentFailure:
@@ -175,13 +243,18 @@ def delete_missing(
     query: dict[str, Any],
     keep: set[str],
     settings: BulkSettings,
+    written: int = 0,
 ) -> BulkReport:
     """Deletes the documents matching `query` whose ids are not in `keep`.
 
+    `written` of the `keep` documents were just stored: when `query` matches no more than that,
+    nothing is stale and the id scan is skipped (a first load, or a re-run of the same rows).
     Done by hand (ids through a point in time, then bulk deletes) rather than with
     _delete_by_query, which the integ-test distribution lacks (it is in the reindex module).
     """
     es.indices.refresh(index=index)
+    if written and es.count(index=index, query=query)["count"] <= written:
+        return BulkReport()
     with contextlib.closing(
         search_all(es, index, query, sort=[{"_shard_doc": "asc"}], source=False)
     ) as hits:

@@ -8,11 +8,13 @@ as nullable `Int64` when a value is missing, exactly as DuckDB returns them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from eswi_assets.stores.elasticsearch.index import IndexTemplate
@@ -22,11 +24,17 @@ INTEGER_TYPES = {"byte", "short", "integer", "long", "unsigned_long"}
 FLOAT_TYPES = {"half_float", "float", "double", "scaled_float"}
 
 
-@dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
+    """One row as Elasticsearch stores it; a tuple, since a frame makes one per row."""
+
     id: str
-    label: str  # the row's identifying fields, for error messages
     source: dict[str, Any]
+    id_fields: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """The row's identifying fields, for error messages (built only for those)."""
+        return ", ".join(f"{field}={self.source.get(field)}" for field in self.id_fields)
 
 
 def document_id(namespace: str, key: list[Any]) -> str:
@@ -42,40 +50,75 @@ def naive_timestamps(values: pd.Series) -> pd.Series:
     return stamps
 
 
-def to_iso(values: pd.Series) -> pd.Series:
-    return naive_timestamps(values).dt.strftime(ISO_FORMAT)
+def to_iso(values: pd.Series) -> list[str | None]:
+    """ISO_FORMAT strings (None for NaT), formatted by numpy in one call rather than per row."""
+    stamps = naive_timestamps(values).to_numpy(dtype="datetime64[us]")
+    text = np.datetime_as_string(stamps, unit="us").astype(object)
+    text[np.isnat(stamps)] = None
+    return text.tolist()
+
+
+def column_values(values: pd.Series) -> list[Any]:
+    """A column as JSON-ready Python values: ISO strings for timestamps, None for missing."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return to_iso(values)
+    values = values.astype(object)
+    return values.where(values.notna(), None).tolist()
 
 
 def to_documents(df: pd.DataFrame, template: IndexTemplate, namespace: str) -> list[Document]:
-    """One document per row; raises when two rows share the fields that identify a row."""
-    columns: dict[str, list[Any]] = {}
-    for name in df.columns:
-        values = df[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            values = to_iso(values)
-        values = values.astype(object)
-        columns[name] = values.where(values.notna(), None).tolist()
-    names = list(columns)
-    rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-    id_fields = template.id_fields
-    documents = []
-    for row in rows:
-        key = [row.get(field) for field in id_fields]
-        label = ", ".join(f"{field}={value}" for field, value in zip(id_fields, key, strict=True))
-        documents.append(Document(document_id(namespace, key), label, row))
+    """One document per row; raises when two rows share the fields that identify a row.
+
+    Column-wise conversion and one tuple per row: the per-row work is building the `_source`
+    dict and hashing the id, which is what a large raw_pages partition pays for.
+    """
+    names = list(df.columns)
+    columns = [column_values(df[name]) for name in names]
+    sources = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    id_fields = tuple(template.id_fields)
+    absent = [None] * len(df)
+    keys = zip(
+        *(columns[names.index(field)] if field in names else absent for field in id_fields),
+        strict=True,
+    )
+    documents = [
+        Document(document_id(namespace, list(key)), source, id_fields)
+        for key, source in zip(keys, sources, strict=True)
+    ]
     _refuse_duplicates(documents, template)
     return documents
 
 
+class DocumentLabels(Mapping[str, str]):
+    """`_id` -> label of `documents`, indexed on first use: bulk writes only ask for failures."""
+
+    def __init__(self, documents: list[Document]) -> None:
+        self._documents = documents
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Document]:
+        return {doc.id: doc for doc in self._documents}
+
+    def __getitem__(self, doc_id: str) -> str:
+        return self._by_id[doc_id].label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._documents)
+
+
 def _refuse_duplicates(documents: list[Document], template: IndexTemplate) -> None:
+    if len({doc.id for doc in documents}) == len(documents):
+        return
     counts = Counter(doc.id for doc in documents)
     repeated = sorted({doc.label for doc in documents if counts[doc.id] > 1})
-    if repeated:
-        raise ValueError(
-            f"{len(documents) - len(counts)} row(s) of {template.name} repeat the identifying "
-            f"fields {template.id_fields}, so they would overwrite each other in Elasticsearch: "
-            f"{repeated[:5]}. De-duplicate the rows before storing them."
-        )
+    raise ValueError(
+        f"{len(documents) - len(counts)} row(s) of {template.name} repeat the identifying "
+        f"fields {template.id_fields}, so they would overwrite each other in Elasticsearch: "
+        f"{repeated[:5]}. De-duplicate the rows before storing them."
+    )
 
 
 def to_frame(sources: list[dict[str, Any]], template: IndexTemplate) -> pd.DataFrame:

@@ -11,6 +11,7 @@ Failures are raised as `ElasticsearchStoreError`s that name the service and what
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from elasticsearch import (
     ConnectionError,
     ConnectionTimeout,
     Elasticsearch,
+    TransportError,
 )
 
 DEFAULT_TEMPLATES_DIR = (
@@ -166,6 +168,48 @@ def reconcile_mapping(es: Elasticsearch, alias: str, template: IndexTemplate) ->
         missing = {field: spec for field, spec in wanted.items() if field not in live}
         if missing:
             es.indices.put_mapping(index=index, properties=missing)
+
+
+@contextmanager
+def bulk_loading(
+    es: Elasticsearch, alias: str, template: IndexTemplate, pause: bool = True
+) -> Iterator[None]:
+    """With `pause`, no periodic refresh on the indices behind `alias` while a bulk load runs:
+    one refresh at the end instead of a new segment every second. Each index gets its previous
+    `refresh_interval` back afterwards, on failure too; one left at -1 by a load that died
+    before restoring it gets the template's (or Elasticsearch's default), paused or not.
+
+    Replicas are left alone: dropping them for a load would re-copy the whole index, not just
+    the partition written, when they come back.
+    """
+    previous = {
+        index: body["settings"]["index"].get("refresh_interval")
+        for index, body in es.indices.get_settings(index=alias).body.items()
+    }
+    if pause:
+        for index in previous:
+            es.indices.put_settings(index=index, settings={"index.refresh_interval": "-1"})
+    else:  # only repair what a dead load left behind
+        previous = {index: interval for index, interval in previous.items() if interval == "-1"}
+    try:
+        yield
+    except BaseException:
+        # The error that stopped the load matters more; the next load restores the interval.
+        with contextlib.suppress(ApiError, TransportError):
+            _restore_refresh(es, previous, template)
+        raise
+    else:
+        _restore_refresh(es, previous, template)
+
+
+def _restore_refresh(
+    es: Elasticsearch, previous: dict[str, str | None], template: IndexTemplate
+) -> None:
+    settings = template.body["template"].get("settings", {})
+    default = settings.get("refresh_interval", settings.get("index", {}).get("refresh_interval"))
+    for index, interval in previous.items():
+        restored = default if interval == "-1" else interval
+        es.indices.put_settings(index=index, settings={"index.refresh_interval": restored})
 
 
 def _describe(spec: dict[str, Any]) -> str:
