@@ -40,7 +40,7 @@ from eswi_assets.checks.model_checks import (
 )
 from eswi_assets.executors import gpu_op_tags
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, ratings_only
 from eswi_assets.stores.models import (
     ModelArtifact,
     ModelNotFoundError,
@@ -370,7 +370,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pairs: labeled sentences of the target sentiment over the others, and for one prompt
         a higher-rated response over a lower-rated one."""
         pairs = label_pairs(labeled_sentiment, target, config.max_label_pairs, config.seed)
-        from_feedback = feedback_pairs(feedback_store.read_all())
+        from_feedback = feedback_pairs(ratings_only(feedback_store.read_all()))
         degenerate = repetition_pairs(pairs, config.seed)
         context.log.info(
             f"{len(pairs)} pairs from labels, {len(from_feedback)} from feedback, "
