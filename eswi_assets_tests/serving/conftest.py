@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ torch.set_num_threads(1)
 LINE_SECRET = "test-channel-secret"
 LINE_TOKEN = "test-access-token"
 ADMIN_KEY = "test-admin-key"
+SHOP_KEY = "test-shop-client-key"
+API_KEYS = json.dumps({SHOP_KEY: "shop"})
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +53,7 @@ def serving_app(
             "reload_poll_seconds": 0,
             "admin_api_key": ADMIN_KEY,
             "experiment_salt": "test-experiment-salt",
+            "api_keys": API_KEYS,
             **overrides,
         }
     )
