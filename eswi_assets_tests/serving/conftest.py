@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from eswi_assets.serving.app import create_app
 from eswi_assets.serving.settings import ServingSettings
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
 from eswi_assets.stores.models import LocalModelStore
 from eswi_assets_tests.serving.support import FakeLine, fake_line_api, running, save_tiny_model
 
@@ -44,7 +44,7 @@ class LiveService:
 
 
 def serving_app(
-    data_dir: Path, model_store: LocalModelStore, feedback: SqliteFeedbackStore, **overrides
+    data_dir: Path, model_store: LocalModelStore, feedback: FeedbackStore, **overrides
 ) -> FastAPI:
     serving = ServingSettings(
         **{
