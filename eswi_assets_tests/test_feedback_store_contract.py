@@ -6,6 +6,7 @@ and UTC times. Backend-specific behaviour is tested beside each backend."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -58,13 +59,13 @@ def generation(n: int, served_at: datetime = T0) -> Unit:
 
 
 def comparison(n: int) -> Unit:
-    return Unit(
+    return dataclasses.replace(
+        generation(n),
         feedback_id=f"c{n}",
         kind="comparison",
         generation_id=f"c{n}-a",
         model_version="sft_model/run-1",
         variant="baseline",
-        prompt="標題：社區長照",
         response="基準的回答",
         other_generation_id=f"c{n}-b",
         other_model_version="ppo_model/run-1",
@@ -72,7 +73,6 @@ def comparison(n: int) -> Unit:
         other_response="候選的回答",
         user_hash="h2",
         channel="api",
-        served_at=T0,
     )
 
 
