@@ -357,6 +357,16 @@ CREATE TABLE IF NOT EXISTS line_events (
 );
 """
 
+# Ratings stored before units existed (table `feedback`) move over once, keeping their seq, so a
+# sensor's cursor stays valid; the old table is kept, renamed, rather than dropped.
+_LEGACY_COPY = """
+INSERT INTO feedback_units (seq, feedback_id, kind, generation_id, model_version, prompt,
+    response, user_hash, channel, served_at, rating, created_at)
+SELECT seq, feedback_id, 'rating', generation_id, model_version, prompt, response, user_hash,
+    channel, created_at, rating, created_at
+FROM feedback
+"""
+
 _UNIT_FIELDS = [field.name for field in dataclasses.fields(Unit) if field.name != "seq"]
 _TIMES = ("served_at", "created_at")
 # Fixed width, so SQL MAX() and ORDER BY on the text column follow time order.
@@ -409,6 +419,7 @@ class SqliteFeedbackStore(FeedbackStore):
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+            _move_legacy_ratings(connection)
             connection.row_factory = sqlite3.Row
             yield connection
         finally:
@@ -513,6 +524,17 @@ class SqliteFeedbackStore(FeedbackStore):
             ).rowcount
             connection.execute("DELETE FROM line_events WHERE received_at < ?", (cutoff,))
         return gone
+
+
+def _move_legacy_ratings(connection: sqlite3.Connection) -> None:
+    legacy = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
+    if connection.execute(legacy).fetchone() is None:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    if connection.execute(legacy).fetchone() is not None:  # not moved by a concurrent writer
+        connection.execute(_LEGACY_COPY)
+        connection.execute("ALTER TABLE feedback RENAME TO feedback_before_units")
+    connection.execute("COMMIT")
 
 
 def _values(unit: Unit) -> list[Any]:
