@@ -61,6 +61,7 @@ def start_server(data_dir: Path, max_batch_size: int) -> tuple[subprocess.Popen,
         "ESWI_SERVING_MAX_BATCH_SIZE": str(max_batch_size),
         "ESWI_SERVING_MAX_WAIT_MS": "5",
         "ESWI_SERVING_MAX_QUEUE": "4096",
+        "ESWI_SERVING_GENERATE_PER_MINUTE": "0",  # measures throughput, not the per-user limit
         "ESWI_SERVING_RELOAD_POLL_SECONDS": "0",
         "ESWI_SERVING_TORCH_THREADS": str(TORCH_THREADS),
         "HF_HUB_OFFLINE": "1",

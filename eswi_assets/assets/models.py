@@ -39,7 +39,7 @@ from eswi_assets.executors import gpu_op_tags
 from eswi_assets.keys import BASE_MODEL, PPO_MODEL, REWARD_MODEL, SFT_MODEL
 from eswi_assets.keys import CLEANED_CORPUS as CORPUS
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, ratings_only
 from eswi_assets.stores.models import (
     ModelArtifact,
     ModelNotFoundError,
@@ -368,7 +368,7 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         pairs: labeled sentences of the target sentiment over the others, and for one prompt
         a higher-rated response over a lower-rated one."""
         pairs = label_pairs(labeled_sentiment, target, config.max_label_pairs, config.seed)
-        from_feedback = feedback_pairs(feedback_store.read_all())
+        from_feedback = feedback_pairs(ratings_only(feedback_store.read_all()))
         degenerate = repetition_pairs(pairs, config.seed)
         context.log.info(
             f"{len(pairs)} pairs from labels, {len(from_feedback)} from feedback, "

@@ -22,7 +22,7 @@ from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import PPO_MODEL
 from eswi_assets.evaluation.ratings import rating_table as summarize_ratings
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, ratings_only
 
 RATING_TABLE = "rating_table"
 
@@ -102,7 +102,7 @@ def build_rating_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         version with its interval, and a verdict: better, worse, no clear difference, or not
         enough data."""
         table = summarize_ratings(
-            feedback_store.read_all(),
+            ratings_only(feedback_store.read_all()),
             baseline_asset=config.baseline_asset,
             baseline_version=config.baseline_version,
             min_ratings=config.min_ratings,

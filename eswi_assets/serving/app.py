@@ -29,10 +29,11 @@ from eswi_assets.serving.errors import validation_error
 from eswi_assets.serving.limits import BodySizeLimit
 from eswi_assets.serving.line import LineBot, LineClient
 from eswi_assets.serving.metrics import ServingMetrics
-from eswi_assets.serving.records import ServingRecords
+from eswi_assets.serving.ratelimit import RateLimitedError
 from eswi_assets.serving.registry import ModelRegistry, ModelSource
 from eswi_assets.serving.routers import feedback, generate, health, line, models
 from eswi_assets.serving.service import (
+    ComparisonUnavailableError,
     NotReadyError,
     PromptTooLongError,
     ServingService,
@@ -72,6 +73,12 @@ def _error(code: int, headers: dict[str, str] | None = None) -> Callable[..., Aw
         return JSONResponse({"detail": str(error)}, status_code=code, headers=headers)
 
     return handler
+
+
+async def _rate_limited(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RateLimitedError)
+    headers = {"Retry-After": str(error.retry_after)}
+    return JSONResponse({"detail": str(error)}, status_code=429, headers=headers)
 
 
 async def _prompt_too_long(request: Request, error: Exception) -> JSONResponse:
@@ -120,8 +127,7 @@ def create_app(
             settings=serving,
             registry=ModelRegistry(model_store, model_sources(serving), serving.device),
             batcher=batcher,
-            records=ServingRecords(serving.db_path or settings.data_dir / "serving.sqlite"),
-            feedback_store=feedback_store,
+            records=feedback_store,
             metrics=metrics,
         )
         bot = None
@@ -154,12 +160,15 @@ def create_app(
     app = FastAPI(
         title="ESWI text service",
         summary="Generates Traditional-Chinese texts with the latest PPO model, A/B tested "
-        "against a baseline, and collects 1-5 ratings for the next training run.",
+        "against a baseline, and collects 1-5 ratings and side-by-side choices from the users "
+        "they were served to, for the next training run.",
         version="1.0",
         lifespan=lifespan,
         exception_handlers={
             NotReadyError: _error(status.HTTP_503_SERVICE_UNAVAILABLE),
             QueueFullError: _error(status.HTTP_429_TOO_MANY_REQUESTS, {"Retry-After": "1"}),
+            RateLimitedError: _rate_limited,
+            ComparisonUnavailableError: _error(status.HTTP_409_CONFLICT),
             UnknownGenerationError: _error(status.HTTP_404_NOT_FOUND),
             PromptTooLongError: _prompt_too_long,
             RequestValidationError: validation_error,

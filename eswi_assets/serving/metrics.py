@@ -45,6 +45,15 @@ class ServingMetrics:
         self.ratings = Counter(
             "eswi_ratings", "Ratings received.", ["variant", "rating", "channel"], registry=registry
         )
+        self.comparisons = Counter(
+            "eswi_comparisons", "Comparisons served.", ["channel"], registry=registry
+        )
+        self.choices = Counter(
+            "eswi_comparison_choices",
+            "Choices between the two answers of a comparison.",
+            ["choice", "channel"],
+            registry=registry,
+        )
         self.model_info = Gauge(
             "eswi_model_info",
             "1 for each model version being served.",

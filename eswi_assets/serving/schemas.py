@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from eswi_assets.serving.registry import Variant
+from eswi_assets.stores.feedback import Choice
 
 MAX_PROMPT_CHARS = 500
 MAX_SUMMARY_CHARS = 1000
@@ -35,6 +36,26 @@ UserId = Annotated[
     ),
 ]
 GenerationId = Annotated[Text, Field(min_length=1, max_length=64)]
+FeedbackToken = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=128,
+        description="The feedback_token of the answer; without an API key a rating needs it.",
+    ),
+]
+RatingUserId = Annotated[
+    Text,
+    Field(
+        min_length=1,
+        max_length=128,
+        description="Who rates: required with an API key (the user the answer was served to), "
+        "optional with a feedback_token (then it must be that user).",
+    ),
+]
+TOKEN_DESCRIPTION = (
+    "Proof that you were served this answer: send it back with your rating (keep it private)."
+)
 
 
 class _Body(BaseModel):
@@ -59,6 +80,7 @@ class GenerateRequest(_Body):
 
 class GenerateResponse(BaseModel):
     generation_id: str = Field(description="Pass it to /v1/feedback to rate this text.")
+    feedback_token: str = Field(description=TOKEN_DESCRIPTION)
     text: str
     model_version: str = Field(description="<asset>/<run id> of the model that wrote it.")
     variant: Variant
@@ -70,15 +92,46 @@ class FeedbackRequest(_Body):
     generation_id: GenerationId
     rating: int = Field(ge=1, le=5, description="1 (bad) to 5 (good).")
     comment: Text | None = Field(default=None, max_length=MAX_COMMENT_CHARS)
-    user_id: UserId
+    feedback_token: FeedbackToken | None = None
+    user_id: RatingUserId | None = None
 
 
 class FeedbackResponse(BaseModel):
-    feedback_id: str = Field(description="One per (generation, user): a repeat updates it.")
+    feedback_id: str = Field(description="One per generation: a repeat replaces the rating.")
     generation_id: str
     rating: int
     model_version: str
     changed: bool = Field(description="False when the same rating was already stored.")
+    seq: int = Field(description="Version of the stored rating: the larger one is the later.")
+
+
+class CompareAnswer(BaseModel):
+    text: str
+    completion_tokens: int
+
+
+class CompareResponse(BaseModel):
+    comparison_id: str = Field(description="Pass it to /v1/comparisons/{id}/choice.")
+    feedback_token: str = Field(description=TOKEN_DESCRIPTION)
+    first: CompareAnswer
+    second: CompareAnswer = Field(
+        description="Two models answered; which wrote which is not shown, and the order is "
+        "random per comparison."
+    )
+    prompt_tokens: int
+
+
+class ChoiceRequest(_Body):
+    choice: Choice = Field(description="The better answer, or both_bad.")
+    feedback_token: FeedbackToken | None = None
+    user_id: RatingUserId | None = None
+
+
+class ChoiceResponse(BaseModel):
+    comparison_id: str
+    choice: Choice
+    changed: bool = Field(description="False when the same choice was already stored.")
+    seq: int = Field(description="Version of the stored choice: the larger one is the later.")
 
 
 class ModelInfo(BaseModel):
@@ -114,4 +167,21 @@ class ErrorResponse(BaseModel):
 BODY_ERRORS: dict[int | str, dict] = {
     400: {"model": ErrorResponse, "description": "The body is not JSON (or not UTF-8)."},
     413: {"model": ErrorResponse, "description": "The body is larger than the limit."},
+}
+RATE_LIMITED: dict[int | str, dict] = {
+    429: {
+        "model": ErrorResponse,
+        "description": "Too many requests for this user (see Retry-After), or the queue is full.",
+    },
+}
+# The client key is optional: anonymous callers are served too (with plain user ids), which
+# OpenAPI says with an empty requirement next to the key's.
+OPTIONAL_CLIENT_KEY = {"security": [{}, {"ClientKey": []}]}
+CALLER_ERRORS: dict[int | str, dict] = {
+    401: {"model": ErrorResponse, "description": "Unknown X-API-Key."},
+    403: {
+        "model": ErrorResponse,
+        "description": "A namespaced user id ('line:...', '<namespace>:...') without the "
+        "namespace's API key.",
+    },
 }

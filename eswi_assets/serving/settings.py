@@ -9,10 +9,14 @@ never show up in a repr, a log line or an error.
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
+import re
+import secrets
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from eswi_assets.keys import AB_BASELINE, AB_CANDIDATE
 
 
 class ServingSettings(BaseSettings):
@@ -24,8 +28,8 @@ class ServingSettings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
 
     # models and the experiment
-    candidate_asset: str = Field(default="ppo_model", description="Served as variant 'candidate'.")
-    baseline_asset: str = Field(default="sft_model", description="Served as variant 'baseline'.")
+    candidate_asset: str = Field(default=AB_CANDIDATE, description="Served as variant 'candidate'.")
+    baseline_asset: str = Field(default=AB_BASELINE, description="Served as variant 'baseline'.")
     baseline_version: str | None = Field(
         default=None,
         description="Pin the baseline to one version (e.g. the previous ppo_model run id with "
@@ -63,17 +67,32 @@ class ServingSettings(BaseSettings):
 
     # limits and storage
     max_body_bytes: int = Field(default=16_384, ge=1024, description="Larger bodies get 413.")
-    db_path: Path | None = Field(
-        default=None,
-        description="Generations, assignments and LINE event ids; None: <data_dir>/serving.sqlite.",
-    )
     generation_retention_days: float = Field(
-        default=30, gt=0, description="Generations older than this can no longer be rated."
+        default=30,
+        gt=0,
+        description="Generations and comparisons older than this can no longer be rated; "
+        "unrated ones are then pruned from the feedback store.",
     )
 
-    # admin API
+    # per-user rate limits (per replica; 0 turns one off)
+    generate_per_minute: float = Field(
+        default=30, ge=0, description="Generations per user and minute; a comparison counts 2."
+    )
+    generate_burst: int = Field(
+        default=10, ge=2, description="Generations a user may send at once."
+    )
+    feedback_per_minute: float = Field(default=60, ge=0, description="Ratings and choices.")
+    feedback_burst: int = Field(default=20, ge=1)
+
+    # admin API and API clients
     admin_api_key: SecretStr | None = Field(
         default=None, description="X-API-Key for /v1/admin/*; unset disables the admin API."
+    )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description='API clients, as JSON {"<key>": "<namespace>"}: a request with X-API-Key '
+        "<key> acts for user ids <namespace>:<user_id> and may rate what they were served "
+        "without a feedback token. 'line' is the LINE webhook's and cannot be a namespace.",
     )
 
     # LINE channel
@@ -112,6 +131,21 @@ class ServingSettings(BaseSettings):
         "starts with this; empty: mentions only.",
     )
 
+    @field_validator("api_keys")
+    @classmethod
+    def _valid_clients(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _clients(value)
+        return value
+
+    def namespace_for(self, key: str) -> str | None:
+        """The namespace of an API key; compared in constant time, so timing tells nothing."""
+        found = None
+        for known, namespace in _clients(self.api_keys).items():
+            if secrets.compare_digest(known.encode(), key.encode()):
+                found = namespace
+        return found
+
     @property
     def line_enabled(self) -> bool:
         return self.line_channel_secret is not None and self.line_channel_access_token is not None
@@ -121,3 +155,28 @@ class ServingSettings(BaseSettings):
         if self.experiment_salt is not None:
             return self.experiment_salt.get_secret_value()
         return self.experiment_name
+
+
+NAMESPACE = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+LINE_NAMESPACE = "line"
+
+
+def _clients(value: SecretStr | None) -> dict[str, str]:
+    """{key: namespace} from the setting; the error names the problem, never a key."""
+    if value is None:
+        return {}
+    try:
+        clients = json.loads(value.get_secret_value())
+    except json.JSONDecodeError:
+        raise ValueError('ESWI_SERVING_API_KEYS must be JSON {"<key>": "<namespace>"}') from None
+    if not isinstance(clients, dict) or not all(
+        isinstance(key, str) and key and isinstance(ns, str) for key, ns in clients.items()
+    ):
+        raise ValueError('ESWI_SERVING_API_KEYS must be JSON {"<key>": "<namespace>"}')
+    for namespace in clients.values():
+        if not NAMESPACE.fullmatch(namespace) or namespace == LINE_NAMESPACE:
+            raise ValueError(
+                f"API key namespace {namespace!r}: use 1-32 of a-z 0-9 _ - (and not "
+                f"{LINE_NAMESPACE!r}, which is the LINE webhook's)"
+            )
+    return clients

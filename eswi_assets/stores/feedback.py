@@ -1,54 +1,76 @@
-"""Where end users' ratings land: the serving app writes them, `user_feedback` observes them,
-`reward_model` turns them into preference pairs and a sensor reads what is new after a cursor.
+"""Where end users' feedback lands, and the serving app's store of record: the app keeps every
+answer it serves here (a *unit*: one generation to rate, or one comparison of two answers to
+choose between), the user's rating or choice is an update of that unit, `user_feedback` observes
+the rated units, training reads them, and a sensor reads what is new after a cursor.
 
 `FeedbackStore` is the interface (plain code: the serving app uses it as it is, Dagster through
 `eswi_assets.resources.feedback_store`, so assets and sensors name a key, never a backend);
-`SqliteFeedbackStore` is the embedded default. Raw user ids never reach a backend: the base class
-replaces them with a salted sha256 before any write, and the salt is a secret (`dg.EnvVar` in
-Dagster, the environment in serving).
+`SqliteFeedbackStore` is the embedded default. Raw user ids never reach a backend: callers pass
+`hash_user(user_id)`, a salted sha256 whose salt is a secret (`dg.EnvVar` in Dagster, the
+environment in serving).
 
-Every stored row carries `seq`, a number that only grows: a new row, or a changed one, gets a
+A rating is one write of the unit's own record (one SQLite transaction, or one Elasticsearch
+document version written with optimistic concurrency), so the rating and the generation it
+rates can never disagree and, under concurrency, the last acknowledged rating is the stored one.
+The serving state that is not feedback (A/B assignments, LINE webhook event ids already seen)
+lives beside the units in the same store, so every replica of the app shares it.
+
+Every rated unit carries `seq`, a number that only grows: a new rating, or a changed one, gets a
 larger `seq` than anything before it, so "rows after cursor N" never rescans and never misses.
-Re-sending an identical row is a no-op (it keeps its `seq`).
+`first_seq` is the `seq` of the unit's first rating, so a re-rating is recognisable as one.
+Re-sending an identical rating is a no-op (it keeps its `seq`). Unrated units never appear in a
+frame.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import dataclasses
 import hashlib
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Channel = Literal["api", "line"]
+Kind = Literal["rating", "comparison"]
+Choice = Literal["first", "second", "both_bad"]
+CHOICES: tuple[Choice, ...] = ("first", "second", "both_bad")
 
-# Column order of every frame a store returns (ARCHITECTURE.md `user_feedback`, plus `seq`).
+# Column order of every frame a store returns (ARCHITECTURE.md `user_feedback`).
 COLUMNS = [
     "seq",
+    "first_seq",
     "feedback_id",
+    "kind",
     "generation_id",
     "model_version",
     "prompt",
     "response",
     "rating",
+    "other_generation_id",
+    "other_model_version",
+    "other_response",
+    "choice",
     "user_hash",
     "channel",
     "created_at",
 ]
+_OPTIONAL = ("other_generation_id", "other_model_version", "other_response", "choice")
 
 
 class Feedback(BaseModel):
-    """One rating as the serving app receives it; `user_id` is raw and is hashed before storage."""
+    """One rating imported as it is (tests, backfills); `user_id` is raw and is hashed before
+    storage. The serving app stores units and their ratings through `add_unit` and `record`."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -69,17 +91,57 @@ class Feedback(BaseModel):
 
 
 @dataclass(frozen=True)
-class StoredFeedback:
-    """A row as a backend keeps it: the user id already replaced by its salted hash."""
+class Unit:
+    """One served unit as a backend keeps it: a generation (kind "rating") or two answers to
+    one prompt (kind "comparison", `generation_id` the answer shown first). `created_at` is the
+    time of the latest rating or choice, None while unrated; `token_hash` is the sha256 of the
+    feedback token handed to the user who was served (None for imported ratings)."""
 
     feedback_id: str
+    kind: Kind
     generation_id: str
     model_version: str
     prompt: str
     response: str
-    rating: int
     user_hash: str
     channel: str
+    served_at: datetime
+    variant: str | None = None
+    other_generation_id: str | None = None
+    other_model_version: str | None = None
+    other_variant: str | None = None
+    other_response: str | None = None
+    token_hash: str | None = None
+    rating: int | None = None
+    choice: str | None = None
+    comment: str | None = None
+    created_at: datetime | None = None
+    seq: int = 0
+    first_seq: int | None = None
+
+    @property
+    def rated(self) -> bool:
+        return self.created_at is not None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A user's rating (kind "rating") or choice (kind "comparison"), given at `at`."""
+
+    at: datetime
+    rating: int | None = None
+    choice: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What `record` did: `changed` is False for a re-sent identical verdict; `seq` is the
+    version of the unit that now holds it."""
+
+    changed: bool
+    seq: int
+    first_seq: int
     created_at: datetime
 
 
@@ -93,7 +155,7 @@ class FeedbackBatch:
 
 @dataclass(frozen=True)
 class FeedbackStats:
-    """What an observation of `user_feedback` reports."""
+    """What an observation of `user_feedback` reports (rated units only)."""
 
     count: int
     newest_created_at: datetime | None
@@ -110,8 +172,47 @@ def hash_user_id(user_id: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()
 
 
+def hash_token(token: str) -> str:
+    """Tokens are stored hashed: whoever reads the store cannot rate in a user's name."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def applied(unit: Unit, verdict: Verdict) -> Unit | None:
+    """The unit holding `verdict`, or None when it holds it already (an identical re-send,
+    or the same rating without a comment). The first rating leaves `first_seq` unset (it is the
+    unit's `seq` then); a later one carries the seq of the version that holds the first."""
+    if (verdict.rating is None) != (unit.kind == "comparison") or (
+        verdict.choice is not None and verdict.choice not in CHOICES
+    ):
+        raise ValueError(
+            f"a {unit.kind} unit takes a {'choice' if verdict.rating is None else 'rating'}"
+        )
+    if (
+        unit.rated
+        and (unit.rating, unit.choice) == (verdict.rating, verdict.choice)
+        and verdict.comment in (None, unit.comment)
+    ):
+        return None
+    first_seq = unit.first_seq if unit.first_seq is not None else unit.seq if unit.rated else None
+    return dataclasses.replace(
+        unit,
+        rating=verdict.rating,
+        choice=verdict.choice,
+        comment=verdict.comment,
+        created_at=as_utc(verdict.at),
+        first_seq=first_seq,
+    )
+
+
+def unchanged(unit: Unit) -> Stored:
+    assert unit.created_at is not None
+    first_seq = unit.first_seq if unit.first_seq is not None else unit.seq
+    return Stored(False, unit.seq, first_seq, unit.created_at)
+
+
 class FeedbackStore(abc.ABC):
-    """The feedback-store interface. Backends implement the four `_`-free abstract methods."""
+    """The feedback-store interface: units and their verdicts, the frame of rated units, and
+    the serving state every replica shares (assignments, seen LINE webhook events)."""
 
     def __init__(self, salt: str | None = None) -> None:
         self.salt = salt  # secret salt for user-id hashes
@@ -129,45 +230,87 @@ class FeedbackStore(abc.ABC):
 
     def upsert(self, feedback: Iterable[Feedback]) -> int:
         """Store ratings idempotently by `feedback_id`; returns the count of new or changed rows."""
-        return self.write(
-            [
-                StoredFeedback(
-                    feedback_id=item.feedback_id,
-                    generation_id=item.generation_id,
-                    model_version=item.model_version,
-                    prompt=item.prompt,
-                    response=item.response,
-                    rating=item.rating,
-                    user_hash=self.hash_user(item.user_id),
-                    channel=item.channel,
-                    created_at=as_utc(item.created_at),
-                )
-                for item in feedback
-            ]
-        )
+        changed = 0
+        for item in feedback:
+            unit = Unit(
+                feedback_id=item.feedback_id,
+                kind="rating",
+                generation_id=item.generation_id,
+                model_version=item.model_version,
+                prompt=item.prompt,
+                response=item.response,
+                user_hash=self.hash_user(item.user_id),
+                channel=item.channel,
+                served_at=as_utc(item.created_at),
+                rating=item.rating,
+                created_at=as_utc(item.created_at),
+            )
+            if self.add_unit(unit):
+                changed += 1
+                continue
+            stored = self.record(item.feedback_id, Verdict(at=item.created_at, rating=item.rating))
+            changed += bool(stored and stored.changed)
+        return changed
 
     @abc.abstractmethod
-    def write(self, rows: list[StoredFeedback]) -> int:
-        """Insert new rows, replace changed ones (with a new `seq`), skip identical ones."""
+    def add_unit(self, unit: Unit) -> bool:
+        """Store a new unit (rated or not); False, and nothing written, when its id exists."""
+
+    @abc.abstractmethod
+    def unit(self, feedback_id: str) -> Unit | None:
+        """The unit with this id, rated or not; None when unknown or pruned."""
+
+    @abc.abstractmethod
+    def record(self, feedback_id: str, verdict: Verdict) -> Stored | None:
+        """Apply a verdict to a unit atomically (see `applied`); None when the unit is gone."""
 
     @abc.abstractmethod
     def read_after(self, cursor: int = 0, limit: int = 1000) -> FeedbackBatch:
-        """Up to `limit` rows with `seq` > `cursor`, oldest `seq` first."""
+        """Up to `limit` rated units with `seq` > `cursor`, oldest `seq` first."""
 
     @abc.abstractmethod
     def read_all(self) -> pd.DataFrame:
-        """Every stored row, in `seq` order (columns: COLUMNS)."""
+        """Every rated unit, in `seq` order (columns: COLUMNS)."""
 
     @abc.abstractmethod
     def stats(self) -> FeedbackStats:
-        """Row count, newest `created_at` and the largest `seq`."""
+        """Rated-unit count, newest `created_at` and the largest `seq` of a rated unit."""
+
+    @abc.abstractmethod
+    def record_assignment(self, experiment: str, user_hash: str, variant: str) -> None:
+        """Keeps the first time a user got a variant; a changed split records the new one."""
+
+    @abc.abstractmethod
+    def assignments(self, experiment: str) -> dict[str, str]:
+        """user hash -> variant, for auditing the split."""
+
+    @abc.abstractmethod
+    def first_delivery(self, webhook_event_id: str) -> bool:
+        """True the first time an event id is seen (by any replica), False for redeliveries."""
+
+    @abc.abstractmethod
+    def prune(self, retention: timedelta) -> int:
+        """Drops unrated units and LINE event ids older than `retention`; rated units stay
+        (they are the feedback). Returns the count of units dropped."""
 
 
-def rows_to_frame(records: Iterable[dict]) -> pd.DataFrame:
-    """A frame with COLUMNS and stable dtypes (created_at: naive UTC), also when empty."""
-    df = pd.DataFrame(list(records), columns=COLUMNS)
+def rows_to_frame(records: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """A frame with COLUMNS and stable dtypes (created_at: naive UTC; rating: Int64), also when
+    empty. Missing optional keys become None / <NA>; a missing `kind` is "rating" and a missing
+    `first_seq` is the row's `seq` (rows stored before comparisons existed)."""
+    rows = []
+    for record in records:
+        row = {name: record.get(name) for name in COLUMNS}
+        row["kind"] = row["kind"] or "rating"
+        if row["first_seq"] is None:
+            row["first_seq"] = row["seq"]
+        rows.append(row)
+    df = pd.DataFrame(rows, columns=COLUMNS)
     df["seq"] = df["seq"].astype("int64")
-    df["rating"] = df["rating"].astype("int64")
+    df["first_seq"] = df["first_seq"].astype("int64")
+    df["rating"] = df["rating"].astype("Int64")
+    for name in _OPTIONAL:
+        df[name] = df[name].astype(object).where(df[name].notna(), None)
     df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601").dt.tz_localize(
         None
     )
@@ -175,38 +318,78 @@ def rows_to_frame(records: Iterable[dict]) -> pd.DataFrame:
 
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
+CREATE TABLE IF NOT EXISTS feedback_units (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    first_seq INTEGER,
     feedback_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('rating', 'comparison')),
     generation_id TEXT NOT NULL,
     model_version TEXT NOT NULL,
     prompt TEXT NOT NULL,
     response TEXT NOT NULL,
-    rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
     user_hash TEXT NOT NULL,
     channel TEXT NOT NULL,
-    created_at TEXT NOT NULL
-)
+    served_at TEXT NOT NULL,
+    variant TEXT,
+    other_generation_id TEXT,
+    other_model_version TEXT,
+    other_variant TEXT,
+    other_response TEXT,
+    token_hash TEXT,
+    rating INTEGER CHECK (rating BETWEEN 1 AND 5),
+    choice TEXT CHECK (choice IN ('first', 'second', 'both_bad')),
+    comment TEXT,
+    created_at TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_units_served_at ON feedback_units (served_at);
+CREATE INDEX IF NOT EXISTS feedback_units_rated ON feedback_units (seq)
+    WHERE created_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS assignments (
+    experiment TEXT NOT NULL,
+    user_hash TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (experiment, user_hash)
+);
+CREATE TABLE IF NOT EXISTS line_events (
+    webhook_event_id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL
+);
 """
 
-_FIELDS = COLUMNS[1:]
+# Ratings stored before units existed (table `feedback`) move over once, keeping their seq, so a
+# sensor's cursor stays valid; the old table is kept, renamed, rather than dropped.
+_LEGACY_COPY = """
+INSERT INTO feedback_units (seq, feedback_id, kind, generation_id, model_version, prompt,
+    response, user_hash, channel, served_at, rating, created_at)
+SELECT seq, feedback_id, 'rating', generation_id, model_version, prompt, response, user_hash,
+    channel, created_at, rating, created_at
+FROM feedback
+"""
+
+_UNIT_FIELDS = [field.name for field in dataclasses.fields(Unit) if field.name != "seq"]
+_TIMES = ("served_at", "created_at")
 # Fixed width, so SQL MAX() and ORDER BY on the text column follow time order.
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
-
-# REPLACE deletes the old row and inserts a new one, so a changed row gets a fresh AUTOINCREMENT
-# seq (never reused); the NOT EXISTS guard leaves identical re-sends untouched.
-_UPSERT = f"""
-INSERT OR REPLACE INTO feedback ({", ".join(_FIELDS)})
-SELECT {", ".join("?" for _ in _FIELDS)}
-WHERE NOT EXISTS (
-    SELECT 1 FROM feedback WHERE {" AND ".join(f"{name} = ?" for name in _FIELDS)}
+_INSERT = (
+    f"INSERT INTO feedback_units ({', '.join(_UNIT_FIELDS)}) "
+    f"VALUES ({', '.join('?' for _ in _UNIT_FIELDS)})"
 )
-"""
+_RATED = "created_at IS NOT NULL"
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return None if value is None else as_utc(value).strftime(_TIME_FORMAT)
+
+
+def _now() -> str:
+    return _stamp(datetime.now(UTC))
 
 
 class SqliteFeedbackStore(FeedbackStore):
     """The embedded default: one SQLite file, safe for a web server and Dagster to share (WAL);
-    created with its table on first use."""
+    created with its tables on first use. Writes that read first run in BEGIN IMMEDIATE, so
+    concurrent ratings of one unit apply one after another."""
 
     def __init__(self, path: str | Path, salt: str | None = None) -> None:
         super().__init__(salt)
@@ -230,61 +413,151 @@ class SqliteFeedbackStore(FeedbackStore):
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        """Autocommit connection (each statement is its own transaction unless `_transaction`)."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
-            with connection:
-                yield connection
+            connection.executescript(_SCHEMA)
+            _move_legacy_ratings(connection)
+            connection.row_factory = sqlite3.Row
+            yield connection
         finally:
             connection.close()
 
-    def write(self, rows: list[StoredFeedback]) -> int:
-        params = []
-        for row in rows:
-            values = [
-                row.feedback_id,
-                row.generation_id,
-                row.model_version,
-                row.prompt,
-                row.response,
-                row.rating,
-                row.user_hash,
-                row.channel,
-                as_utc(row.created_at).strftime(_TIME_FORMAT),
-            ]
-            params.append(values + values)
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: read-then-write sequences of concurrent requests run one by one."""
         with self._connect() as connection:
-            before = connection.total_changes
-            connection.executemany(_UPSERT, params)
-            return connection.total_changes - before
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    def add_unit(self, unit: Unit) -> bool:
+        with self._connect() as connection:
+            try:
+                connection.execute(_INSERT, _values(unit))
+            except sqlite3.IntegrityError as error:
+                if "UNIQUE" not in str(error):
+                    raise
+                return False
+        return True
+
+    def unit(self, feedback_id: str) -> Unit | None:
+        with self._connect() as connection:
+            return _unit(connection, feedback_id)
+
+    def record(self, feedback_id: str, verdict: Verdict) -> Stored | None:
+        with self._transaction() as connection:
+            unit = _unit(connection, feedback_id)
+            if unit is None:
+                return None
+            new = applied(unit, verdict)
+            if new is None:
+                return unchanged(unit)
+            # Delete and insert: the unit gets a fresh AUTOINCREMENT seq (never reused).
+            connection.execute("DELETE FROM feedback_units WHERE feedback_id = ?", (feedback_id,))
+            seq = connection.execute(_INSERT, _values(new)).lastrowid
+        assert new.created_at is not None and seq is not None
+        return Stored(
+            True, seq, new.first_seq if new.first_seq is not None else seq, new.created_at
+        )
 
     def read_after(self, cursor: int = 0, limit: int = 1000) -> FeedbackBatch:
-        with self._connect() as connection:
-            connection.row_factory = sqlite3.Row
-            found = connection.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM feedback WHERE seq > ? ORDER BY seq LIMIT ?",
-                (cursor, limit),
-            ).fetchall()
-        rows = rows_to_frame(dict(row) for row in found)
+        rows = self._frame(f"WHERE {_RATED} AND seq > ? ORDER BY seq LIMIT ?", (cursor, limit))
         return FeedbackBatch(rows=rows, cursor=int(rows["seq"].max()) if len(rows) else cursor)
 
     def read_all(self) -> pd.DataFrame:
+        return self._frame(f"WHERE {_RATED} ORDER BY seq", ())
+
+    def _frame(self, where: str, params: tuple) -> pd.DataFrame:
         with self._connect() as connection:
-            connection.row_factory = sqlite3.Row
             found = connection.execute(
-                f"SELECT {', '.join(COLUMNS)} FROM feedback ORDER BY seq"
+                f"SELECT {', '.join(COLUMNS)} FROM feedback_units {where}", params
             ).fetchall()
         return rows_to_frame(dict(row) for row in found)
 
     def stats(self) -> FeedbackStats:
         with self._connect() as connection:
             count, newest, max_seq = connection.execute(
-                "SELECT COUNT(*), MAX(created_at), COALESCE(MAX(seq), 0) FROM feedback"
+                "SELECT COUNT(*), MAX(created_at), COALESCE(MAX(seq), 0) FROM feedback_units "
+                f"WHERE {_RATED}"
             ).fetchone()
         return FeedbackStats(
             count=int(count),
             newest_created_at=datetime.fromisoformat(newest) if newest else None,
             max_seq=int(max_seq),
         )
+
+    def record_assignment(self, experiment: str, user_hash: str, variant: str) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT INTO assignments VALUES (?, ?, ?, ?) ON CONFLICT (experiment, user_hash) "
+                "DO UPDATE SET variant = excluded.variant, assigned_at = excluded.assigned_at "
+                "WHERE variant != excluded.variant",
+                (experiment, user_hash, variant, _now()),
+            )
+
+    def assignments(self, experiment: str) -> dict[str, str]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT user_hash, variant FROM assignments WHERE experiment = ?", (experiment,)
+            ).fetchall()
+        return {row["user_hash"]: row["variant"] for row in rows}
+
+    def first_delivery(self, webhook_event_id: str) -> bool:
+        with self._connect() as connection:
+            cursor = connection.execute(
+                "INSERT OR IGNORE INTO line_events VALUES (?, ?)", (webhook_event_id, _now())
+            )
+            return cursor.rowcount == 1
+
+    def prune(self, retention: timedelta) -> int:
+        cutoff = _stamp(datetime.now(UTC) - retention)
+        with self._connect() as connection:
+            gone = connection.execute(
+                f"DELETE FROM feedback_units WHERE NOT ({_RATED}) AND served_at < ?", (cutoff,)
+            ).rowcount
+            connection.execute("DELETE FROM line_events WHERE received_at < ?", (cutoff,))
+        return gone
+
+
+def _move_legacy_ratings(connection: sqlite3.Connection) -> None:
+    legacy = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feedback'"
+    if connection.execute(legacy).fetchone() is None:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    if connection.execute(legacy).fetchone() is not None:  # not moved by a concurrent writer
+        connection.execute(_LEGACY_COPY)
+        connection.execute("ALTER TABLE feedback RENAME TO feedback_before_units")
+    connection.execute("COMMIT")
+
+
+def _values(unit: Unit) -> list[Any]:
+    return [
+        _stamp(getattr(unit, name)) if name in _TIMES else getattr(unit, name)
+        for name in _UNIT_FIELDS
+    ]
+
+
+def _unit(connection: sqlite3.Connection, feedback_id: str) -> Unit | None:
+    row = connection.execute(
+        f"SELECT seq, {', '.join(_UNIT_FIELDS)} FROM feedback_units WHERE feedback_id = ?",
+        (feedback_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    values = dict(row)
+    for name in _TIMES:
+        values[name] = datetime.fromisoformat(values[name]) if values[name] else None
+    return Unit(**values)
+
+
+def ratings_only(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 1-5 ratings of a feedback frame (comparisons left out), `rating` as int64."""
+    ratings = frame[frame["kind"] == "rating"].reset_index(drop=True)
+    return ratings.astype({"rating": "int64"})

@@ -24,6 +24,7 @@ def store(es_url: str, index_prefix: str) -> ElasticsearchFeedbackStore:
 
 def test_user_ids_are_stored_only_as_salted_hashes(store, es, index_prefix):
     store.upsert([feedback(1, user="U-secret-id")])
+    es.indices.refresh(index=f"{index_prefix}user_feedback")
     hits = es.search(index=f"{index_prefix}user_feedback")["hits"]["hits"]
     assert "U-secret-id" not in json.dumps(hits)
     assert hits[0]["_source"]["user_hash"] == store.hash_user("U-secret-id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from fastapi import FastAPI
 from eswi_assets.serving.app import create_app
 from eswi_assets.serving.settings import ServingSettings
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
 from eswi_assets.stores.models import LocalModelStore
 from eswi_assets_tests.serving.support import FakeLine, fake_line_api, running, save_tiny_model
 
@@ -22,6 +23,8 @@ torch.set_num_threads(1)
 LINE_SECRET = "test-channel-secret"
 LINE_TOKEN = "test-access-token"
 ADMIN_KEY = "test-admin-key"
+SHOP_KEY = "test-shop-client-key"
+API_KEYS = json.dumps({SHOP_KEY: "shop"})
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +44,7 @@ class LiveService:
 
 
 def serving_app(
-    data_dir: Path, model_store: LocalModelStore, feedback: SqliteFeedbackStore, **overrides
+    data_dir: Path, model_store: LocalModelStore, feedback: FeedbackStore, **overrides
 ) -> FastAPI:
     serving = ServingSettings(
         **{
@@ -50,6 +53,7 @@ def serving_app(
             "reload_poll_seconds": 0,
             "admin_api_key": ADMIN_KEY,
             "experiment_salt": "test-experiment-salt",
+            "api_keys": API_KEYS,
             **overrides,
         }
     )

@@ -25,8 +25,13 @@ def generate(url: str, prompt: str, user_id: str, **params) -> httpx.Response:
     return httpx.post(f"{url}/v1/generate", json=body | params, timeout=60)
 
 
-def rate(url: str, generation_id: str, user_id: str, rating: int, **extra) -> httpx.Response:
-    body = {"generation_id": generation_id, "user_id": user_id, "rating": rating}
+def rate(url: str, answer: dict, rating: int, **extra) -> httpx.Response:
+    """Rates a /v1/generate answer as the user it was served to: with its feedback token."""
+    body = {
+        "generation_id": answer["generation_id"],
+        "feedback_token": answer["feedback_token"],
+        "rating": rating,
+    }
     return httpx.post(f"{url}/v1/feedback", json=body | extra, timeout=60)
 
 
@@ -38,13 +43,13 @@ def test_a_generated_text_rated_over_http_is_stored_with_its_prompt_and_model(li
     expected_asset = "ppo_model" if body["variant"] == "candidate" else "sft_model"
     assert body["model_version"].startswith(f"{expected_asset}/")
 
-    stored = rate(live.url, body["generation_id"], "reader-1", 4, comment="還不錯")
+    stored = rate(live.url, body, 4, comment="還不錯")
     assert stored.status_code == 200
     assert stored.json()["changed"] is True
 
     rows = live.feedback_store.read_all()
     row = rows[rows["generation_id"] == body["generation_id"]].iloc[0]
-    assert row["rating"] == 4
+    assert (row["kind"], row["rating"], row["seq"]) == ("rating", 4, stored.json()["seq"])
     assert row["model_version"] == body["model_version"]
     assert row["response"] == body["text"]
     assert row["prompt"] == "標題：飯店住宿心得\n摘要：房間與早餐\n內文：\n"
@@ -53,11 +58,13 @@ def test_a_generated_text_rated_over_http_is_stored_with_its_prompt_and_model(li
 
 
 def test_same_rating_sent_twice_concurrently_is_stored_once_and_a_new_rating_replaces_it(live):
-    generation_id = generate(live.url, "新書閱讀筆記", "twice").json()["generation_id"]
+    answer = generate(live.url, "新書閱讀筆記", "twice").json()
+    generation_id = answer["generation_id"]
 
     async def send_both() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=live.url, timeout=60) as client:
-            body = {"generation_id": generation_id, "user_id": "twice", "rating": 2}
+            body = {"generation_id": generation_id, "rating": 2}
+            body["feedback_token"] = answer["feedback_token"]
             return await asyncio.gather(*(client.post("/v1/feedback", json=body) for _ in "ab"))
 
     first, second = asyncio.run(send_both())
@@ -68,23 +75,16 @@ def test_same_rating_sent_twice_concurrently_is_stored_once_and_a_new_rating_rep
     rows = live.feedback_store.read_all()
     assert (rows["generation_id"] == generation_id).sum() == 1
 
-    assert rate(live.url, generation_id, "twice", 5).json()["changed"] is True
+    assert rate(live.url, answer, 5).json()["changed"] is True
     rows = live.feedback_store.read_all()
     mine = rows[rows["generation_id"] == generation_id]
     assert mine["rating"].tolist() == [5]
 
 
-def test_another_user_rating_the_same_text_adds_a_second_rating(live):
-    generation_id = generate(live.url, "社區長照據點開幕", "author").json()["generation_id"]
-    rate(live.url, generation_id, "author", 5)
-    rate(live.url, generation_id, "friend", 3)
-    rows = live.feedback_store.read_all()
-    assert sorted(rows.loc[rows["generation_id"] == generation_id, "rating"]) == [3, 5]
-
-
 def test_rating_an_unknown_generation_is_404_and_stores_nothing(live):
     before = len(live.feedback_store.read_all())
-    response = rate(live.url, "no-such-generation", "someone", 5)
+    unknown = {"generation_id": "no-such-generation", "feedback_token": "guess"}
+    response = rate(live.url, unknown, 5)
     assert response.status_code == 404
     assert len(live.feedback_store.read_all()) == before
 
@@ -116,8 +116,8 @@ def test_a_prompt_longer_than_the_model_can_attend_to_is_422_with_the_reason(liv
 
 @pytest.mark.parametrize("rating", [0, 6, "five"])
 def test_ratings_outside_1_to_5_are_422(live, rating):
-    generation_id = generate(live.url, "評分範圍", "range").json()["generation_id"]
-    assert rate(live.url, generation_id, "range", rating).status_code == 422
+    answer = generate(live.url, "評分範圍", "range").json()
+    assert rate(live.url, answer, rating).status_code == 422
 
 
 def chunked(body: bytes, size: int = 1000) -> Iterator[bytes]:
@@ -223,7 +223,7 @@ def test_concurrent_requests_are_batched_and_every_answer_reaches_its_own_caller
 
 def test_metrics_show_queue_batches_tokens_and_ratings_by_variant(live):
     answer = generate(live.url, "指標", "metrics-user").json()
-    rate(live.url, answer["generation_id"], "metrics-user", 5)
+    rate(live.url, answer, 5)
     text = httpx.get(f"{live.url}/metrics").text
     assert "eswi_generate_queue_depth 0.0" in text
     assert metric(text, "eswi_generate_batch_size_count") >= 1
@@ -261,7 +261,7 @@ def test_ratings_given_over_http_reach_the_rating_table(live):
     rated = {}
     for i in range(6):
         answer = generate(live.url, f"往返測試{i}", f"round-trip-{i}").json()
-        rate(live.url, answer["generation_id"], f"round-trip-{i}", 5 if i % 2 else 3)
+        rate(live.url, answer, 5 if i % 2 else 3)
         rated[answer["generation_id"]] = answer["model_version"]
 
     feedback = live.feedback_store.read_all()

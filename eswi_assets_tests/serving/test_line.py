@@ -132,7 +132,7 @@ def test_a_text_message_is_answered_with_rating_buttons_and_a_pressed_button_is_
     generation_id = ratings[0].generation_id
     assert ratings == [Rate(generation_id, score) for score in range(1, 6)]
 
-    generation = live.app.state.service.records.generation(generation_id)
+    generation = live.app.state.service.records.unit(generation_id)
     assert generation.channel == "line"
     assert generation.prompt == "標題：週末去花蓮玩\n摘要：\n內文：\n"
 

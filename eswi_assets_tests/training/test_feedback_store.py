@@ -1,8 +1,10 @@
-"""What only the SQLite feedback store shows: hashed users in the file, its generated salt, and
-validation before storage (the shared promises: test_feedback_store_contract)."""
+"""What only the SQLite feedback store shows: hashed users in the file, its generated salt,
+ratings of a file from before units carried over, and validation before storage (the shared
+promises: test_feedback_store_contract)."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,23 @@ def test_invalid_feedback_is_rejected_before_storage():
         feedback(1, rating=6)
     with pytest.raises(ValidationError):
         Feedback.model_validate({**feedback(1).model_dump(), "channel": "email"})
+
+
+def test_ratings_stored_before_units_existed_are_carried_over_with_their_seq(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE feedback (seq INTEGER PRIMARY KEY AUTOINCREMENT, feedback_id TEXT NOT "
+            "NULL UNIQUE, generation_id TEXT NOT NULL, model_version TEXT NOT NULL, prompt TEXT "
+            "NOT NULL, response TEXT NOT NULL, rating INTEGER NOT NULL, user_hash TEXT NOT NULL, "
+            "channel TEXT NOT NULL, created_at TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO feedback VALUES (7, 'f1', 'g1', 'ppo_model/run-1', 'p', 'r', 4, 'h', "
+            "'line', '2026-11-02T08:00:00.000000+00:00')"
+        )
+    store = SqliteFeedbackStore(path=str(path), salt="pepper")
+    [row] = store.read_all().to_dict("records")
+    assert (row["seq"], row["first_seq"], row["kind"], row["rating"]) == (7, 7, "rating", 4)
+    store.upsert([feedback(2)])
+    assert store.read_all()["seq"].tolist() == [7, 8]

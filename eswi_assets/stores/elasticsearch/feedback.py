@@ -1,22 +1,37 @@
-"""The feedback store on Elasticsearch: the production twin of `SqliteFeedbackStore`.
+"""The feedback store on Elasticsearch: the production twin of `SqliteFeedbackStore`, and the
+serving state every replica of the app shares.
 
-One document per `feedback_id` (the document id), in the single-shard index behind
-`<index_prefix>user_feedback`. The ever-growing `seq` the interface promises is the shard's own
-sequence number (`_seq_no` + 1): Elasticsearch gives every new or changed document a larger one,
-and an identical re-send is a `noop` update that keeps it. Reads stop at the shard's global
-checkpoint, below which every operation is processed on every copy, so a refresh makes all of
-them visible at once and a cursor can never skip a row that was still being indexed.
+One document per unit (`feedback_id` is the document id) in the single-shard index behind
+`<index_prefix>user_feedback`; a rating is a new version of the unit's own document, written
+with optimistic concurrency (`if_seq_no` / `if_primary_term`, re-read and retried on a
+conflict), so the version that holds a rating is the one its request acknowledged, and the last
+acknowledged rating is the one stored. Reads of a unit are real-time GETs, so a rating reaches a
+generation another replica served a moment ago.
+
+The ever-growing `seq` the interface promises is the shard's own sequence number (`_seq_no` +
+1): Elasticsearch gives every new or changed document a larger one. Reads stop at the shard's
+global checkpoint, below which every operation is processed on every copy, so a refresh makes
+all of them visible at once and a cursor can never skip a row that was still being indexed.
+
+A/B assignments and seen LINE webhook ids live in `<prefix>serving_assignments` and
+`<prefix>serving_line_events` (an event id is created with `op_type=create`, so exactly one
+replica sees its first delivery). Pruning is a range query through a point in time and bulk
+deletes (no `_delete_by_query`, which the integ-test distribution lacks, and no ILM, which
+cannot keep rated units); a unit is deleted only at the version the query saw, so one rated
+meanwhile stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from elasticsearch import Elasticsearch
+from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from eswi_assets.stores.elasticsearch.connection import (
     DEFAULT_REQUEST_TIMEOUT,
@@ -28,22 +43,32 @@ from eswi_assets.stores.elasticsearch.docs import (
     raise_for_failures,
     search_all,
 )
+from eswi_assets.stores.elasticsearch.frames import document_id
 from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError, ensure_index
 from eswi_assets.stores.feedback import (
     FeedbackBatch,
     FeedbackStats,
     FeedbackStore,
-    StoredFeedback,
+    Stored,
+    Unit,
+    Verdict,
+    applied,
     as_utc,
     rows_to_frame,
+    unchanged,
 )
 
 TEMPLATE_NAME = "user_feedback"
-CHANGED = {"created", "updated"}
+ASSIGNMENTS = "serving_assignments"
+LINE_EVENTS = "serving_line_events"
+MAX_CONFLICTS = 100
+_RATED = {"exists": {"field": "created_at"}}
+_TIMES = ("served_at", "created_at")
+_VERSION_CONFLICT = 409
 
 
 class ElasticsearchFeedbackStore(FeedbackStore):
-    """Ratings in Elasticsearch, in the alias `<index_prefix>user_feedback`; idempotent by
+    """Units and their verdicts in the alias `<index_prefix>user_feedback`; idempotent by
     `feedback_id`, read after a `seq` cursor."""
 
     def __init__(
@@ -54,57 +79,80 @@ class ElasticsearchFeedbackStore(FeedbackStore):
     ) -> None:
         super().__init__(salt)
         self.connection, self.request_timeout = connection, request_timeout
+        self._aliases: dict[str, str] = {}
 
     @property
     def url(self) -> str:
         return self.connection.url
 
     @contextlib.contextmanager
-    def _index(self):
-        template = self.connection.template(TEMPLATE_NAME)
+    def _index(self, name: str = TEMPLATE_NAME) -> Iterator[tuple[Elasticsearch, str]]:
+        """A client and the alias of `name`; templates are installed once per store object,
+        not on every rating."""
         with self.connection.client(self.request_timeout) as es:
-            yield es, ensure_index(es, template, self.connection.index_prefix)
+            if name not in self._aliases:
+                template = self.connection.template(name)
+                self._aliases[name] = ensure_index(es, template, self.connection.index_prefix)
+            yield es, self._aliases[name]
 
-    def write(self, rows: list[StoredFeedback]) -> int:
-        actions = (
-            {
-                "_op_type": "update",
-                "_id": row.feedback_id,
-                "doc": _source(row),
-                "doc_as_upsert": True,
-                "retry_on_conflict": 3,
-            }
-            for row in rows
-        )
+    def add_unit(self, unit: Unit) -> bool:
         with self._index() as (es, alias):
-            report = bulk_write(
-                es,
-                ({**action, "_index": alias} for action in actions),
-                {row.feedback_id: f"feedback_id={row.feedback_id}" for row in rows},
-                BulkSettings(),
-            )
-            es.indices.refresh(index=alias)
-        raise_for_failures(report, alias)
-        return sum(result in CHANGED for result in report.results.values())
+            try:
+                es.index(index=alias, id=unit.feedback_id, document=_source(unit), op_type="create")
+            except ConflictError:
+                return False
+        return True
+
+    def unit(self, feedback_id: str) -> Unit | None:
+        with self._index() as (es, alias):
+            return _get(es, alias, feedback_id)[0]
+
+    def record(self, feedback_id: str, verdict: Verdict) -> Stored | None:
+        with self._index() as (es, alias):
+            for _ in range(MAX_CONFLICTS):
+                unit, primary_term = _get(es, alias, feedback_id)
+                if unit is None:
+                    return None
+                new = applied(unit, verdict)
+                if new is None:
+                    return unchanged(unit)
+                try:
+                    written = es.index(
+                        index=alias,
+                        id=feedback_id,
+                        document=_source(new),
+                        if_seq_no=unit.seq - 1,
+                        if_primary_term=primary_term,
+                    )
+                except ConflictError:
+                    continue  # another request wrote first: apply ours to its version
+                seq = written["_seq_no"] + 1
+                assert new.created_at is not None
+                first_seq = new.first_seq if new.first_seq is not None else seq
+                return Stored(True, seq, first_seq, new.created_at)
+        raise ElasticsearchStoreError(
+            f"unit {feedback_id} in {alias} kept changing under {MAX_CONFLICTS} attempts to "
+            "store a rating; retry the request"
+        )
 
     def read_after(self, cursor: int = 0, limit: int = 1000) -> FeedbackBatch:
         with self._index() as (es, alias):
             checkpoint = _global_checkpoint(es, alias)
             es.indices.refresh(index=alias)
             # seq = _seq_no + 1, so seq > cursor is _seq_no >= cursor.
-            query = {"range": {"_seq_no": {"gte": cursor, "lte": checkpoint}}}
-            rows = _read(es, alias, query, limit)
+            seqs = {"range": {"_seq_no": {"gte": cursor, "lte": checkpoint}}}
+            rows = _read(es, alias, {"bool": {"filter": [seqs, _RATED]}}, limit)
         return FeedbackBatch(rows=rows, cursor=int(rows["seq"].max()) if len(rows) else cursor)
 
     def read_all(self) -> pd.DataFrame:
         with self._index() as (es, alias):
             es.indices.refresh(index=alias)
-            return _read(es, alias, {"match_all": {}}, limit=None)
+            return _read(es, alias, _RATED, limit=None)
 
     def stats(self) -> FeedbackStats:
         with self._index() as (es, alias):
             es.indices.refresh(index=alias)
-            count = es.count(index=alias)["count"]
+            count = es.count(index=alias, query=_RATED)["count"]
             newest = _first(es, alias, {"created_at": "desc"})
             last = _first(es, alias, {"_seq_no": "desc"})
         return FeedbackStats(
@@ -115,21 +163,85 @@ class ElasticsearchFeedbackStore(FeedbackStore):
             max_seq=last["_seq_no"] + 1 if last else 0,
         )
 
+    def record_assignment(self, experiment: str, user_hash: str, variant: str) -> None:
+        doc_id = document_id(ASSIGNMENTS, [experiment, user_hash])
+        with self._index(ASSIGNMENTS) as (es, alias):
+            found = es.options(ignore_status=404).get(index=alias, id=doc_id)
+            if found.get("found") and found["_source"]["variant"] == variant:
+                return
+            es.index(
+                index=alias,
+                id=doc_id,
+                document={
+                    "experiment": experiment,
+                    "user_hash": user_hash,
+                    "variant": variant,
+                    "assigned_at": _iso(datetime.now(UTC)),
+                },
+            )
 
-def _source(row: StoredFeedback) -> dict[str, Any]:
-    return {
-        "feedback_id": row.feedback_id,
-        "generation_id": row.generation_id,
-        "model_version": row.model_version,
-        "prompt": row.prompt,
-        "response": row.response,
-        "rating": row.rating,
-        "user_hash": row.user_hash,
-        "channel": row.channel,
-        # Fixed width with an explicit offset: identical re-sends compare equal (noop), and
-        # Kibana reads the time zone from the value.
-        "created_at": as_utc(row.created_at).isoformat(timespec="microseconds"),
+    def assignments(self, experiment: str) -> dict[str, str]:
+        with self._index(ASSIGNMENTS) as (es, alias):
+            es.indices.refresh(index=alias)
+            query = {"term": {"experiment": experiment}}
+            with contextlib.closing(search_all(es, alias, query, [{"_shard_doc": "asc"}])) as hits:
+                return {hit["_source"]["user_hash"]: hit["_source"]["variant"] for hit in hits}
+
+    def first_delivery(self, webhook_event_id: str) -> bool:
+        with self._index(LINE_EVENTS) as (es, alias):
+            document = {
+                "webhook_event_id": webhook_event_id,
+                "received_at": _iso(datetime.now(UTC)),
+            }
+            try:
+                es.index(index=alias, id=webhook_event_id, document=document, op_type="create")
+            except ConflictError:
+                return False
+        return True
+
+    def prune(self, retention: timedelta) -> int:
+        cutoff = _iso(datetime.now(UTC) - retention)
+        stale_units = {
+            "bool": {
+                "filter": [{"range": {"served_at": {"lt": cutoff}}}],
+                "must_not": [_RATED],
+            }
+        }
+        with self._index() as (es, alias):
+            gone = _delete_matching(es, alias, stale_units)
+        with self._index(LINE_EVENTS) as (es, alias):
+            _delete_matching(es, alias, {"range": {"received_at": {"lt": cutoff}}})
+        return gone
+
+
+def _iso(value: datetime) -> str:
+    """Fixed width with an explicit offset: Kibana reads the time zone from the value."""
+    return as_utc(value).isoformat(timespec="microseconds")
+
+
+def _source(unit: Unit) -> dict[str, Any]:
+    fields = {
+        name: _iso(value) if name in _TIMES and value is not None else value
+        for name, value in vars(unit).items()
+        if name != "seq"
     }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _get(es: Elasticsearch, alias: str, feedback_id: str) -> tuple[Unit | None, int]:
+    """The unit (real-time, whether refreshed or not) and its primary term."""
+    try:
+        found = es.get(index=alias, id=feedback_id)
+    except NotFoundError:
+        return None, 0
+    source = dict(found["_source"])
+    for name in _TIMES:
+        if source.get(name):
+            source[name] = datetime.fromisoformat(source[name])
+    source.setdefault("kind", "rating")
+    source.setdefault("served_at", source.get("created_at"))
+    unit = Unit(**source, seq=found["_seq_no"] + 1)
+    return unit, found["_primary_term"]
 
 
 def _read(es: Elasticsearch, alias: str, query: dict[str, Any], limit: int | None) -> pd.DataFrame:
@@ -142,8 +254,34 @@ def _read(es: Elasticsearch, alias: str, query: dict[str, Any], limit: int | Non
 
 
 def _first(es: Elasticsearch, alias: str, order: dict[str, str]) -> dict[str, Any] | None:
-    hits = es.search(index=alias, size=1, sort=[order], seq_no_primary_term=True)["hits"]["hits"]
+    hits = es.search(index=alias, size=1, sort=[order], query=_RATED, seq_no_primary_term=True)[
+        "hits"
+    ]["hits"]
     return hits[0] if hits else None
+
+
+def _delete_matching(es: Elasticsearch, alias: str, query: dict[str, Any]) -> int:
+    """Deletes what `query` matches, each document only at the version the query saw."""
+    es.indices.refresh(index=alias)
+    hits = search_all(es, alias, query, [{"_shard_doc": "asc"}], source=False, seq_no=True)
+    with contextlib.closing(hits):
+        actions = [
+            {
+                "_op_type": "delete",
+                "_index": hit["_index"],
+                "_id": hit["_id"],
+                "if_seq_no": hit["_seq_no"],
+                "if_primary_term": hit["_primary_term"],
+            }
+            for hit in hits
+        ]
+    report = bulk_write(
+        es, actions, {a["_id"]: f"stale {a['_id']}" for a in actions}, BulkSettings()
+    )
+    # A version conflict is a unit rated after the query saw it: it stays.
+    failed = [failure for failure in report.failed if failure.status != _VERSION_CONFLICT]
+    raise_for_failures(dataclasses.replace(report, failed=failed), alias)
+    return report.succeeded
 
 
 def _global_checkpoint(es: Elasticsearch, alias: str) -> int:
