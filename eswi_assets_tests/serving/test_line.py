@@ -15,7 +15,14 @@ import uuid
 import httpx
 import pytest
 
-from eswi_assets.serving.line.postback import Rate, parse_postback, parse_score, rating_data
+from eswi_assets.serving.line.messages import CHOSEN, NOT_RATEABLE
+from eswi_assets.serving.line.postback import (
+    Choose,
+    Rate,
+    parse_postback,
+    parse_score,
+    rating_data,
+)
 from eswi_assets_tests.serving.conftest import LINE_SECRET, LINE_TOKEN
 from eswi_assets_tests.serving.support import (
     LOADING,
@@ -94,7 +101,10 @@ def deliver(live, *events: dict, secret: str = LINE_SECRET) -> httpx.Response:
 
 def outcomes(live) -> dict[str, float]:
     text = httpx.get(f"{live.url}/metrics").text
-    names = ["text", "rating", "follow", "join", "not_text", "empty", "unaddressed", "ignored"]
+    names = [
+        *("text", "rating", "comparison", "choice", "follow", "join"),
+        *("not_text", "empty", "unaddressed", "ignored"),
+    ]
     return {name: metric(text, "eswi_line_events_total", outcome=name) for name in names} | {
         "redelivery": metric(text, "eswi_line_events_total", outcome="redelivery"),
         "failed": metric(text, "eswi_line_events_total", outcome="failed"),
@@ -170,7 +180,7 @@ def test_an_answer_after_the_reply_token_expired_is_pushed_to_the_chat(live):
     [push] = live.line.to(PUSH, to=LATE)
     [sent] = push.body["messages"]
     generation_id = parse_postback(sent["quickReply"]["items"][0]["action"]["data"]).generation_id
-    generation = live.app.state.service.records.generation(generation_id)
+    generation = live.app.state.service.records.unit(generation_id)
     assert generation.prompt == "標題：遲到的訊息\n摘要：\n內文：\n"
     assert push.body == {
         "to": LATE,
@@ -254,7 +264,7 @@ def test_in_a_group_only_messages_that_address_the_bot_are_answered(live):
     for answered in (mentioned, prefixed):
         [sent] = live.line.reply_to(answered["replyToken"]).body["messages"]
         rate = parse_postback(sent["quickReply"]["items"][0]["action"]["data"])
-        prompts[answered["replyToken"]] = live.app.state.service.records.generation(
+        prompts[answered["replyToken"]] = live.app.state.service.records.unit(
             rate.generation_id
         ).prompt
     assert prompts[mentioned["replyToken"]] == "標題：夜市小吃\n摘要：\n內文：\n"
@@ -448,3 +458,52 @@ def test_a_webhook_body_over_the_lines_limit_is_413(live):
         headers={"x-line-signature": sign(LINE_SECRET, body)},
     )
     assert response.status_code == 413
+
+
+def test_a_comparison_in_line_becomes_one_stored_choice_of_the_user_who_was_shown_it(live):
+    message = text_message("比較 社區長照據點開幕")
+    assert deliver(live, message).status_code == 200
+
+    first, second = live.line.reply_to(message["replyToken"]).body["messages"]
+    assert first["text"].startswith("【第一篇】\n") and "quickReply" not in first
+    assert second["text"].startswith("【第二篇】\n")
+    items = second["quickReply"]["items"]
+    assert [item["action"]["label"] for item in items] == ["第一篇較好", "第二篇較好", "兩篇都不好"]
+    choices = [parse_postback(item["action"]["data"]) for item in items]
+    comparison_id = choices[0].comparison_id
+    assert choices == [Choose(comparison_id, c) for c in ("first", "second", "both_bad")]
+
+    stranger = postback(items[0]["action"]["data"], source={"type": "user", "userId": FRIEND})
+    assert deliver(live, stranger).status_code == 200
+    assert texts_sent(live.line.reply_to(stranger["replyToken"])) == [NOT_RATEABLE]
+
+    press = postback(items[1]["action"]["data"])
+    assert deliver(live, press).status_code == 200
+    assert texts_sent(live.line.reply_to(press["replyToken"])) == [CHOSEN["second"]]
+
+    rows = live.feedback_store.read_all()
+    [row] = rows[rows["feedback_id"] == comparison_id].itertuples()
+    assert (row.kind, row.choice, row.channel) == ("comparison", "second", "line")
+    assert row.user_hash == live.feedback_store.hash_user(f"line:{USER}")
+    assert row.prompt == "標題：社區長照據點開幕\n摘要：\n內文：\n"
+    assert {row.response.strip(), row.other_response.strip()} <= {
+        first["text"].removeprefix("【第一篇】\n").strip(),
+        second["text"].removeprefix("【第二篇】\n").strip(),
+    }
+    assert {row.model_version, row.other_model_version} == {
+        m.model_version for m in live.app.state.service.registry.current.models.values()
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("action=choose&comparison_id=c1&choice=first", Choose("c1", "first")),
+        ("action=choose&comparison_id=c1&choice=both_bad", Choose("c1", "both_bad")),
+        ("action=choose&comparison_id=c1&choice=third", None),
+        ("action=choose&comparison_id=&choice=first", None),
+        ("action=choose&comparison_id=c1&choice=first&score=5", None),
+    ],
+)
+def test_comparison_button_data_is_parsed_strictly(data, expected):
+    assert parse_postback(data) == expected

@@ -7,7 +7,7 @@ import asyncio
 
 import httpx
 
-from eswi_assets.serving.line import parse_rating
+from eswi_assets.serving.line.postback import parse_postback
 from eswi_assets.stores.feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.conftest import SHOP_KEY, serving_app
 from eswi_assets_tests.serving.support import running
@@ -34,16 +34,18 @@ def rows_of(live, generation_id: str):
 
 def test_an_api_caller_cannot_overwrite_a_line_users_rating(live):
     """The measured attack: an API caller naming `line:<someone>` rated that user's answer."""
-    seen = len(live.line.requests)
-    assert deliver(live, text_message("週末去台南吃小吃")).status_code == 200
+    message = text_message("週末去台南吃小吃")
+    assert deliver(live, message).status_code == 200
+    items = live.line.reply_to(message["replyToken"]).body["messages"][0]["quickReply"]["items"]
     [five] = [
         item["action"]["data"]
-        for item in live.line.wait_for(seen + 1)[seen].body["messages"][0]["quickReply"]["items"]
-        if parse_rating(item["action"]["data"])[1] == 5
+        for item in items
+        if parse_postback(item["action"]["data"]).score == 5
     ]
-    generation_id = parse_rating(five)[0]
-    assert deliver(live, postback(five)).status_code == 200
-    live.line.wait_for(seen + 2)
+    generation_id = parse_postback(five).generation_id
+    press = postback(five)
+    assert deliver(live, press).status_code == 200
+    live.line.reply_to(press["replyToken"])
     assert rows_of(live, generation_id)[["rating", "channel"]].values.tolist() == [[5, "line"]]
 
     victim = f"line:{USER}"

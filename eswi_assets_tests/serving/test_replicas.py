@@ -17,7 +17,7 @@ from elasticsearch import Elasticsearch
 from eswi_assets.stores.elasticsearch.connection import ElasticsearchConnection
 from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
 from eswi_assets_tests.serving.conftest import LINE_SECRET, LINE_TOKEN, serving_app
-from eswi_assets_tests.serving.support import FakeLine, fake_line_api, running
+from eswi_assets_tests.serving.support import REPLY, FakeLine, fake_line_api, running
 from eswi_assets_tests.serving.test_line import deliver, text_message
 from eswi_assets_tests.stores import drop_prefixed
 
@@ -96,18 +96,14 @@ def test_a_webhook_event_is_first_delivered_once_across_replicas(replicas):
     assert a.first_delivery(event_id) is True
     assert b.first_delivery(event_id) is False
 
-    seen = len(replicas.line.requests)
     message = text_message("重送到另一個副本")
     assert deliver(SimpleNamespace(url=replicas.a), message).status_code == 200
-    replicas.line.wait_for(seen + 1)
+    replicas.line.reply_to(message["replyToken"])
     redelivery = message | {"deliveryContext": {"isRedelivery": True}}
     marker = text_message("之後的訊息")
     assert deliver(SimpleNamespace(url=replicas.b), redelivery, marker).status_code == 200
-    replies = replicas.line.wait_for(seen + 2)
-    assert [r.body["replyToken"] for r in replies[seen:]] == [
-        message["replyToken"],
-        marker["replyToken"],
-    ]
+    replicas.line.reply_to(marker["replyToken"])
+    assert len(replicas.line.to(REPLY, replyToken=message["replyToken"])) == 1
 
 
 def test_concurrent_ratings_through_both_replicas_store_the_last_acknowledged(replicas):

@@ -3,6 +3,9 @@
 - a text (in a group: only one that addresses the bot) gets a generated answer with rating
   buttons 1-5, with LINE's loading animation meanwhile in one-on-one chats; a button press is a
   postback stored as a rating with channel "line";
+- a text starting with 「比較」 gets two answers to the same title (the candidate's and the
+  baseline's, in random order) and three buttons: first, second or both bad; the press is one
+  comparison, the reward model's preference pair;
 - following the bot gets a greeting that says what it does and how to rate; joining a group
   says how to address it there; stickers, images and other messages in a one-on-one chat get a
   hint; an empty title gets a hint too.
@@ -39,9 +42,11 @@ from eswi_assets.serving.batching import QueueFullError
 from eswi_assets.serving.line import messages
 from eswi_assets.serving.line.chat import Chat, chat_of, prompt_for_bot
 from eswi_assets.serving.line.client import LineClient
-from eswi_assets.serving.line.postback import Rate, parse_postback
+from eswi_assets.serving.line.postback import Choose, Rate, parse_postback
+from eswi_assets.serving.ratelimit import RateLimitedError
 from eswi_assets.serving.schemas import MAX_PROMPT_CHARS, GenerateRequest
 from eswi_assets.serving.service import (
+    ComparisonUnavailableError,
     NotReadyError,
     PromptTooLongError,
     ServingService,
@@ -124,37 +129,50 @@ class LineBot:
             return "empty"
         if chat.user_id is None:
             return "ignored"
-        await self._answer(event, chat, prompt)
-        return "text"
+        compare = prompt.startswith(messages.COMPARE_WORD)
+        if compare:
+            prompt = prompt.removeprefix(messages.COMPARE_WORD).lstrip(" \u3000：:")
+            if not prompt:
+                await self._reply(event.reply_token, messages.EMPTY_PROMPT)
+                return "empty"
+        await self._answer(event, chat, prompt, compare)
+        return "comparison" if compare else "text"
 
-    async def _answer(self, event: MessageEvent, chat: Chat, prompt: str) -> None:
+    async def _answer(self, event: MessageEvent, chat: Chat, prompt: str, compare: bool) -> None:
         loading = None
         if chat.one_on_one:
             seconds = self.settings.line_loading_seconds
             loading = asyncio.create_task(self.client.show_loading(chat.chat_id, seconds))
-        answer = await self._write(prompt, chat.user_id)
+        answer = await self._write(prompt, chat.user_id, compare)
         if loading is not None:
             await loading  # the answer must not arrive before the animation it ends
         if time.time() < event.timestamp / 1000 + self.settings.line_reply_within_seconds:
-            await self.client.reply(event.reply_token, [answer])
+            await self.client.reply(event.reply_token, answer)
         else:
-            await self.client.push(chat.chat_id, [answer])
+            await self.client.push(chat.chat_id, answer)
 
-    async def _write(self, prompt: str, user_id: str) -> Message:
+    async def _write(self, prompt: str, user_id: str, compare: bool) -> list[Message]:
         try:
             request = GenerateRequest(
                 prompt=prompt[:MAX_PROMPT_CHARS],
                 max_new_tokens=self.settings.line_max_new_tokens,
                 user_id=user_id,
             )
+            if compare:
+                pair = await self.service.compare(request, channel="line")
+                return messages.comparison(pair.first.text, pair.second.text, pair.comparison_id)
             result = await self.service.generate(request, channel="line")
+        except RateLimitedError:  # before QueueFullError, which it extends
+            return [messages.text(messages.TOO_OFTEN)]
         except (NotReadyError, QueueFullError):
-            return messages.text(messages.BUSY)
+            return [messages.text(messages.BUSY)]
+        except ComparisonUnavailableError:
+            return [messages.text(messages.NO_COMPARISON)]
         except PromptTooLongError:
-            return messages.text(messages.TOO_LONG)
+            return [messages.text(messages.TOO_LONG)]
         except ValidationError:
-            return messages.text(messages.UNREADABLE)
-        return messages.answer(result.text, result.generation_id)
+            return [messages.text(messages.UNREADABLE)]
+        return [messages.answer(result.text, result.generation_id)]
 
     async def _postback(self, event: PostbackEvent, chat: Chat) -> str:
         action = parse_postback(event.postback.data)
@@ -163,14 +181,26 @@ class LineBot:
         if isinstance(action, Rate):
             await self._reply(event.reply_token, await self._rate(action, chat.user_id))
             return "rating"
-        return "ignored"
+        await self._reply(event.reply_token, await self._choose(action, chat.user_id))
+        return "choice"
 
     async def _rate(self, rate: Rate, user_id: str) -> str:
         try:
             await self.service.rate(rate.generation_id, user_id, rate.score, None, channel="line")
         except UnknownGenerationError:  # expired, never issued, or written for someone else
             return messages.NOT_RATEABLE
+        except RateLimitedError:
+            return messages.TOO_OFTEN
         return messages.thanks(rate.score)
+
+    async def _choose(self, choose: Choose, user_id: str) -> str:
+        try:
+            await self.service.choose(choose.comparison_id, user_id, choose.choice, channel="line")
+        except UnknownGenerationError:
+            return messages.NOT_RATEABLE
+        except RateLimitedError:
+            return messages.TOO_OFTEN
+        return messages.CHOSEN[choose.choice]
 
     async def _reply(self, reply_token: str | None, text: str) -> None:
         if reply_token:

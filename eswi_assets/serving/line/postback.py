@@ -1,5 +1,5 @@
-"""What a button's postback data says: the `action` field picks the parser, so another action
-(say, choosing between two texts) adds one dataclass and one branch and leaves ratings alone.
+"""What a button's postback data says: the `action` field picks the parser (`rate` for a 1-5
+score of one text, `choose` for the better of two texts of a comparison).
 
 The data comes back from LINE as we sent it, but anyone can craft a postback in their own chat,
 so every field is checked strictly: a score is exactly one ASCII digit 1-5 ("05", a fullwidth
@@ -22,11 +22,25 @@ class Rate:
     score: int
 
 
-Postback = Rate
+@dataclass(frozen=True)
+class Choose:
+    """A comparison button: the better text of `comparison_id` ("first", "second") or
+    "both_bad"."""
+
+    comparison_id: str
+    choice: str
+
+
+Postback = Rate | Choose
+CHOICES = ("first", "second", "both_bad")
 
 
 def rating_data(generation_id: str, score: int) -> str:
     return urlencode({"action": "rate", "generation_id": generation_id, "score": score})
+
+
+def choice_data(comparison_id: str, choice: str) -> str:
+    return urlencode({"action": "choose", "comparison_id": comparison_id, "choice": choice})
 
 
 def parse_score(text: str) -> int | None:
@@ -47,4 +61,11 @@ def parse_postback(data: str) -> Postback | None:
         score = parse_score(fields["score"])
         if fields["generation_id"] and score is not None:
             return Rate(fields["generation_id"], score)
+    choose = fields.get("action") == "choose" and fields.keys() == {
+        "action",
+        "comparison_id",
+        "choice",
+    }
+    if choose and fields["comparison_id"] and fields["choice"] in CHOICES:
+        return Choose(fields["comparison_id"], fields["choice"])
     return None
