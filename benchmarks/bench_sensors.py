@@ -105,7 +105,7 @@ def main() -> None:
         f"sqlite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs | {args.new} new ratings "
         f"after the cursor, {args.ticks} ticks each"
     )
-    sensor = build_feedback_sensor(Settings(retrain_min_new_ratings=50))
+    sensor = build_feedback_sensor(Settings(retrain_min_new_units=50))
     results = {size: ([], []) for size in args.sizes}  # size -> (busy, idle) timings
     stats_ms: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="eswi-bench-sensors-") as tmp:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eswi_assets.cleaning.options import DEFAULTS as CLEANING
@@ -84,7 +84,17 @@ class Settings(BaseSettings):
     # automation: retrain when this much new data has arrived since the last training run
     retrain_min_new_documents: int = Field(default=200, ge=1)
     retrain_min_new_labels: int = Field(default=100, ge=1)
-    retrain_min_new_ratings: int = Field(default=50, ge=1)
+    retrain_min_new_units: int = Field(
+        default=50,
+        ge=1,
+        # ESWI_RETRAIN_MIN_NEW_RATINGS, its name before comparisons, is still read.
+        validation_alias=AliasChoices(
+            "retrain_min_new_units", "ESWI_RETRAIN_MIN_NEW_UNITS", "ESWI_RETRAIN_MIN_NEW_RATINGS"
+        ),
+        description="Usable feedback units since the last retrain before feedback_sensor "
+        "retrains: a comparison with a clear pick (one preference pair) or a newly rated answer "
+        "(a label the within-user pairing uses); re-ratings and 'both bad' do not count.",
+    )
     sensor_interval_seconds: int = Field(default=60, ge=5)
 
     # Kubernetes (production): each training step is a pod from this image

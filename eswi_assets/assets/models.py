@@ -39,7 +39,7 @@ from eswi_assets.executors import gpu_op_tags
 from eswi_assets.keys import BASE_MODEL, PPO_MODEL, REWARD_MODEL, SFT_MODEL
 from eswi_assets.keys import CLEANED_CORPUS as CORPUS
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore, ratings_only
+from eswi_assets.stores.feedback import FeedbackStore
 from eswi_assets.stores.models import (
     ModelArtifact,
     ModelNotFoundError,
@@ -50,10 +50,10 @@ from eswi_assets.training.base import load_pretrained
 from eswi_assets.training.cards import CardFacts, model_card
 from eswi_assets.training.data import (
     TrainingDataError,
-    feedback_pairs,
     label_pairs,
     repetition_pairs,
 )
+from eswi_assets.training.feedback_pairs import FEEDBACK_SOURCES, MIN_GAP, feedback_pairs
 from eswi_assets.training.plots import history_series, line_plot
 from eswi_assets.training.ppo import PpoParams, PpoResult, train_ppo
 from eswi_assets.training.pretrain import (
@@ -184,11 +184,20 @@ def sft_metadata(result: TrainingResult) -> dict[str, dg.MetadataValue]:
     }
 
 
-def reward_metadata(result: RewardResult) -> dict[str, dg.MetadataValue]:
+def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
+    """Pairs per source (labels, repetition, comparison, user_ratings), both splits together,
+    every feedback source named even when it gave none."""
+    named = dict.fromkeys(("labels", "repetition", *FEEDBACK_SOURCES), 0)
+    counts = named | pairs["source"].value_counts().to_dict()
+    return {f"{source}_pairs": int(n) for source, n in sorted(counts.items())}
+
+
+def reward_metadata(result: RewardResult, counts: dict[str, int]) -> dict[str, dg.MetadataValue]:
     m = result.metrics
     return {
         **_floats(m, [k for k in m if k.endswith(("accuracy", "margin")) or k == "probe_gap"]),
         **{k: dg.MetadataValue.int(int(m[k])) for k in m if k.endswith("pairs")},
+        **{k: dg.MetadataValue.int(n) for k, n in counts.items()},
         "probes": _md_table(result.probes),
         "loss_plot": line_plot(
             {
@@ -365,18 +374,20 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         sft_model: StoredModel,
     ) -> Iterator[dg.Output[ModelArtifact] | dg.AssetCheckResult]:
         """Scalar sentiment scorer on the SFT backbone and tokenizer, trained on preference
-        pairs: labeled sentences of the target sentiment over the others, and for one prompt
-        a higher-rated response over a lower-rated one."""
+        pairs: labeled sentences of the target sentiment over the others, the answer a user
+        picked in a comparison over the other, and an answer a user rated 2+ points above
+        another answer of theirs (`training.feedback_pairs`)."""
         pairs = label_pairs(labeled_sentiment, target, config.max_label_pairs, config.seed)
-        from_feedback = feedback_pairs(ratings_only(feedback_store.read_all()))
+        from_feedback = feedback_pairs(feedback_store.read_all(), config.seed)
         degenerate = repetition_pairs(pairs, config.seed)
+        every_pair = pd.concat([pairs, from_feedback, degenerate], ignore_index=True)
+        counts = pair_counts(every_pair)
         context.log.info(
-            f"{len(pairs)} pairs from labels, {len(from_feedback)} from feedback, "
-            f"{len(degenerate)} repetition pairs"
+            "pairs (train + held out): " + ", ".join(f"{n} {k}" for k, n in counts.items())
         )
         policy, tokenizer = sft_model.load()
         result = train_reward(
-            pd.concat([pairs, from_feedback, degenerate], ignore_index=True),
+            every_pair,
             policy,
             tokenizer,
             target,
@@ -393,8 +404,14 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             pipeline_tag="text-classification",
             base_model=f"sft_model version {sft_model.version}",
             data=[
-                f"labeled_sentiment: {target} sentences chosen over other sentiments",
-                "user_feedback: for one prompt, higher-rated responses over lower-rated ones",
+                f"labeled_sentiment: {target} sentences chosen over other sentiments "
+                f"({counts['labels_pairs']} pairs)",
+                "user_feedback comparisons: the answer a user picked over the other answer to "
+                f"the same prompt ({counts['comparison_pairs']} pairs; 'both bad' gives none)",
+                f"user_feedback ratings: an answer a user rated {MIN_GAP}+ points above another "
+                f"answer of the same user ({counts['user_ratings_pairs']} pairs)",
+                f"real sentences over loops of their own fragments ({counts['repetition_pairs']} "
+                "pairs)",
                 "held-out pairs by hash of sentence id / prompt",
             ],
             intended_use="The reward signal for PPO; ranking drafts by sentiment.",
@@ -410,7 +427,8 @@ def build_model_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             metrics=result.metrics,
             how_to_load=_load_snippet("AutoModelForSequenceClassification"),
         )
-        yield dg.Output(artifact(context, result, card, check), metadata=reward_metadata(result))
+        metadata = reward_metadata(result, counts)
+        yield dg.Output(artifact(context, result, card, check), metadata=metadata)
         yield model_check(REWARD_MODEL).result(check)
 
     @dg.asset(

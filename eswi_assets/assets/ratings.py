@@ -20,9 +20,10 @@ from pydantic import Field
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
 from eswi_assets.checks.model_checks import PPO_MODEL
+from eswi_assets.evaluation.ratings import MIN_RATINGS, MIN_USERS, verdict_rule
 from eswi_assets.evaluation.ratings import rating_table as summarize_ratings
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore, ratings_only
+from eswi_assets.stores.feedback import FeedbackStore
 
 RATING_TABLE = "rating_table"
 
@@ -36,7 +37,18 @@ class RatingTableParams(dg.Config):
     baseline_version: str | None = Field(
         default=None, description="A fixed baseline, as <asset>/<run id>, instead."
     )
-    min_ratings: int = Field(default=30, ge=1, description="Fewer: 'not enough data'.")
+    min_users: int = Field(
+        default=MIN_USERS,
+        ge=1,
+        description="Users per side before a verdict (the fixed horizon); fewer: 'not enough "
+        "data'. Comparisons need this many users too.",
+    )
+    min_ratings: int = Field(
+        default=MIN_RATINGS,
+        ge=1,
+        description="Ratings per side before a verdict, as well as min_users (comparisons: "
+        "clear picks).",
+    )
     bootstrap_samples: int = Field(default=2000, ge=100)
     seed: int = 0
 
@@ -66,11 +78,13 @@ def interval_plot(table: pd.DataFrame) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"![mean rating per model version](data:image/png;base64,{encoded})")
 
 
-def rating_metadata(table: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+def rating_metadata(table: pd.DataFrame, rule: str) -> dict[str, dg.MetadataValue]:
     shown = table.drop(columns=["first_rated_at", "baseline_version", "model_asset"])
     metadata = {
         "ratings": dg.MetadataValue.int(int(table["n_ratings"].sum())),
+        "comparisons_vs_baseline": dg.MetadataValue.int(int(table["n_comparisons"].sum())),
         "model_versions": dg.MetadataValue.int(len(table)),
+        "verdict_rule": dg.MetadataValue.text(rule),
         "table": dg.MetadataValue.md(shown.to_markdown(index=False, floatfmt=".3f")),
     }
     if not table.empty:
@@ -81,6 +95,9 @@ def rating_metadata(table: pd.DataFrame) -> dict[str, dg.MetadataValue]:
             latest = ppo.sort_values("last_rated_at").iloc[-1]
             metadata["latest_ppo_version"] = dg.MetadataValue.text(latest["model_version"])
             metadata["latest_ppo_verdict"] = dg.MetadataValue.text(latest["verdict"])
+            metadata["latest_ppo_comparison_verdict"] = dg.MetadataValue.text(
+                latest["comparison_verdict"]
+            )
     return metadata
 
 
@@ -97,18 +114,20 @@ def build_rating_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     def rating_table(
         config: RatingTableParams, feedback_store: dg.ResourceParam[FeedbackStore]
     ) -> dg.Output[pd.DataFrame]:
-        """Per model version: ratings, mean with a 95% interval (bootstrap over users),
-        thumbs-up rate (rating >= 4) with a Wilson interval, the difference from the baseline
-        version with its interval, and a verdict: better, worse, no clear difference, or not
-        enough data."""
+        """Per model version: ratings, mean and thumbs-up rate (rating >= 4) with 95% intervals
+        that resample users, the difference from the baseline version, the win rate in
+        comparisons against it, and verdicts (better, worse, no clear difference, not enough
+        data) by a fixed-horizon rule that stays valid however often the table is read."""
         table = summarize_ratings(
-            ratings_only(feedback_store.read_all()),
+            feedback_store.read_all(),
             baseline_asset=config.baseline_asset,
             baseline_version=config.baseline_version,
+            min_users=config.min_users,
             min_ratings=config.min_ratings,
             n_boot=config.bootstrap_samples,
             seed=config.seed,
         )
-        return dg.Output(table, metadata=rating_metadata(table))
+        rule = verdict_rule(config.min_users, config.min_ratings)
+        return dg.Output(table, metadata=rating_metadata(table, rule))
 
     return [rating_table]

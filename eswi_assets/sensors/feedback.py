@@ -1,15 +1,19 @@
-"""New ratings in the feedback store refresh `rating_table` and, past a threshold, retrain.
+"""New feedback in the store refreshes `rating_table` and, past a threshold, retrains.
 
 `feedback_sensor` keeps two numbers in its cursor (JSON): the store's `seq` it has read up to,
-and how many ratings arrived since it last requested a retrain. Each tick reads only rows after
-the cursor (`FeedbackStore.read_after`, never a rescan) and, if there are any, requests one run
-of `feedback_job` with a run_key naming the batch:
+and how many *usable* feedback units arrived since it last requested a retrain
+(`feedback_pairs.new_usable_units`): a comparison with a clear pick (one preference pair) or a
+newly rated answer (a label the within-user pairing uses). A unit counts once, when it is first
+stored (`first_seq`); re-ratings and changed picks move `seq` but add nothing, and `both_bad`
+gives no pair. Each tick reads only rows after the cursor (`FeedbackStore.read_after`, never a
+rescan) and, if there are any, requests one run of `feedback_job` with a run_key naming the
+batch:
 
-- `rating_table` alone, for any new rating;
-- `reward_model`, `ppo_model` and `rating_table`, once `ESWI_RETRAIN_MIN_NEW_RATINGS` ratings
+- `rating_table` alone, for any new or changed row;
+- `reward_model`, `ppo_model` and `rating_table`, once `ESWI_RETRAIN_MIN_NEW_UNITS` usable units
   have arrived since the last retrain, and no training run is queued or running (else the count
   is kept and the retrain waits: the first tick that finds the GPU queue free requests it, with
-  or without new ratings).
+  or without new feedback).
 
 An unreachable store is a skip that names it (cursor unchanged). A cursor past the store's end
 (the store was reset) is moved back to the end with a skip saying so: never a storm of runs.
@@ -29,15 +33,16 @@ from eswi_assets.sensors.gpu_queue import describe, training_run_in_flight
 from eswi_assets.settings import Settings
 from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError
 from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.training.feedback_pairs import COMPARISON, RATING, new_usable_units
 
-READ_LIMIT = 10_000  # ratings read per tick; a larger backlog is read over the next ticks
+READ_LIMIT = 10_000  # rows read per tick; a larger backlog is read over the next ticks
 STORE_ERRORS = (OSError, sqlite3.Error, ElasticsearchStoreError)
 
 
 @dataclass(frozen=True)
 class FeedbackCursor(CounterCursor):
     seq: int = 0  # the store's seq read up to
-    since_retrain: int = 0  # ratings read since the last retrain request
+    since_retrain: int = 0  # usable feedback units read since the last retrain request
 
 
 def where(store: FeedbackStore) -> str:
@@ -76,7 +81,8 @@ def held_retrain(
     """The retrain an earlier tick held back for a training run in flight: requested as soon as
     the GPU queue is free, with no further rating needed; still held (count kept) while busy."""
     held = (
-        f"{state.since_retrain}/{threshold} ratings since the last retrain (up to seq {state.seq})"
+        f"{state.since_retrain}/{threshold} usable feedback units since the last retrain (up to "
+        f"seq {state.seq})"
     )
     busy = training_run_in_flight(context.instance)
     if busy is not None:
@@ -88,13 +94,13 @@ def held_retrain(
     request = dg.RunRequest(
         run_key=f"retrain-held-{state.seq}",
         asset_selection=keys,
-        tags={"eswi/trigger": "feedback", "eswi/new_ratings": str(state.since_retrain)},
+        tags={"eswi/trigger": "feedback", "eswi/new_units": str(state.since_retrain)},
     )
     return dg.SensorResult(run_requests=[request], cursor=FeedbackCursor(state.seq, 0).dump())
 
 
 def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
-    threshold = settings.retrain_min_new_ratings
+    threshold = settings.retrain_min_new_units
 
     @dg.sensor(
         name="feedback_sensor",
@@ -102,8 +108,9 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         minimum_interval_seconds=settings.sensor_interval_seconds,
         # Retrains on GPUs: an operator switches it on once the deployment is ready to train.
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Refreshes rating_table on new ratings; retrains reward_model and ppo_model "
-        f"once {threshold} new ratings have arrived since the last retrain.",
+        description="Refreshes rating_table on new feedback; retrains reward_model and ppo_model "
+        f"once {threshold} usable feedback units (comparisons with a clear pick, newly rated "
+        "answers; re-ratings count once) have arrived since the last retrain.",
     )
     def feedback_sensor(
         context: dg.SensorEvaluationContext, feedback_store: dg.ResourceParam[FeedbackStore]
@@ -121,24 +128,30 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
             message = (
                 f"feedback store {where(feedback_store)} ends at seq {reset_to}, before the "
                 f"cursor ({state.seq}): it was reset or replaced; cursor moved to {reset_to}, "
-                "ratings after it will count"
+                "feedback after it will count"
             )
             context.log.warning(message)
             return dg.SensorResult(skip_reason=message, cursor=FeedbackCursor(reset_to).dump())
         if not len(batch.rows):
             if state.since_retrain >= threshold:
                 return held_retrain(context, state, threshold)
-            return dg.SkipReason(f"no new ratings after seq {state.seq} in {where(feedback_store)}")
+            return dg.SkipReason(
+                f"no new feedback after seq {state.seq} in {where(feedback_store)}"
+            )
 
-        new = len(batch.rows)
+        units = new_usable_units(batch.rows, state.seq)
+        new = units.total()
         since = state.since_retrain + new
         busy = training_run_in_flight(context.instance) if since >= threshold else None
         retrain = since >= threshold and busy is None
         keys = defined(
             context, [REWARD_MODEL, PPO_MODEL, RATING_TABLE] if retrain else [RATING_TABLE]
         )
-        status = f"{new} new ratings (seq {state.seq + 1}..{batch.cursor}), {since}/{threshold} "
-        status += "since the last retrain"
+        status = (
+            f"{len(batch.rows)} new or changed rows (seq {state.seq + 1}..{batch.cursor}): {new} "
+            f"usable ({units[COMPARISON]} comparisons with a clear pick, {units[RATING]} new "
+            f"ratings), {since}/{threshold} since the last retrain"
+        )
         if busy is not None:
             status += f"; retrain waits: {describe(busy)}"
         cursor = FeedbackCursor(batch.cursor, 0 if retrain else since).dump()
@@ -151,7 +164,12 @@ def build_feedback_sensor(settings: Settings) -> dg.SensorDefinition:
         request = dg.RunRequest(
             run_key=f"{'retrain' if retrain else 'ratings'}-{state.seq}-{batch.cursor}",
             asset_selection=keys,
-            tags={"eswi/trigger": "feedback", "eswi/new_ratings": str(new)},
+            tags={
+                "eswi/trigger": "feedback",
+                "eswi/new_units": str(new),
+                "eswi/new_comparisons": str(units[COMPARISON]),
+                "eswi/new_ratings": str(units[RATING]),
+            },
         )
         return dg.SensorResult(run_requests=[request], cursor=cursor)
 

@@ -555,9 +555,3 @@ def _unit(connection: sqlite3.Connection, feedback_id: str) -> Unit | None:
     for name in _TIMES:
         values[name] = datetime.fromisoformat(values[name]) if values[name] else None
     return Unit(**values)
-
-
-def ratings_only(frame: pd.DataFrame) -> pd.DataFrame:
-    """The 1-5 ratings of a feedback frame (comparisons left out), `rating` as int64."""
-    ratings = frame[frame["kind"] == "rating"].reset_index(drop=True)
-    return ratings.astype({"rating": "int64"})

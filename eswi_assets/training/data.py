@@ -1,4 +1,5 @@
-"""Training data: prompt/completion pairs from the corpus and preference pairs for the reward model.
+"""Training data: prompt/completion pairs from the corpus and preference pairs for the reward model
+(from labels here; from users' feedback in `feedback_pairs`).
 
 Splits hash a stable id (doc_id, sentence_id, prompt), never a row position, so a document stays
 on the same side when the corpus grows or is read in another order, and the SFT, reward and PPO
@@ -11,7 +12,6 @@ no held-out document has a near-twin in training.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from typing import Literal
 
 import numpy as np
@@ -178,37 +178,6 @@ def repetition_pairs(pairs: pd.DataFrame, seed: int, share: float = 0.4) -> pd.D
                 "split": "train",
             }
         )
-    return pd.DataFrame(rows, columns=PAIR_COLUMNS)
-
-
-def feedback_pairs(feedback: pd.DataFrame, max_pairs_per_prompt: int = 10) -> pd.DataFrame:
-    """For one prompt, a higher-rated response chosen over a lower-rated one; ties dropped.
-
-    A response rated several times counts once, with its mean rating, so one enthusiastic user
-    cannot turn a single generation into many pairs.
-    """
-    if feedback.empty:
-        return pd.DataFrame(columns=PAIR_COLUMNS)
-    rated = feedback.groupby(["prompt", "response"], as_index=False, sort=True)["rating"].mean()
-    rows = []
-    for prompt, group in rated.groupby("prompt", sort=True):
-        ranked = group.sort_values(["rating", "response"], ascending=[False, True])
-        pairs = [
-            (better, worse)
-            for better, worse in itertools.combinations(ranked.itertuples(index=False), 2)
-            if better.rating > worse.rating
-        ]
-        split = "eval" if held_out(prompt) else "train"
-        rows += [
-            {
-                "prompt": prompt,
-                "chosen": better.response,
-                "rejected": worse.response,
-                "source": "feedback",
-                "split": split,
-            }
-            for better, worse in pairs[:max_pairs_per_prompt]
-        ]
     return pd.DataFrame(rows, columns=PAIR_COLUMNS)
 
 

@@ -1,4 +1,5 @@
-"""`feedback_sensor` against a real SQLite feedback store and a real DagsterInstance."""
+"""`feedback_sensor` against a store that keeps the feedback contract (seq, first_seq, kinds)
+and a real DagsterInstance; an unreachable store is a real SQLite file that cannot open."""
 
 from __future__ import annotations
 
@@ -12,20 +13,21 @@ import pytest
 from eswi_assets.jobs import FEEDBACK_JOB, TRAINING_JOB
 from eswi_assets.sensors.feedback import build_feedback_sensor
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import Feedback, FeedbackStore, SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
 from eswi_assets_tests.automation.standins import queue_run, standin_definitions
+from eswi_assets_tests.feedback_frames import FrameFeedbackStore
 
 THRESHOLD = 5
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, retrain_min_new_ratings=THRESHOLD)
+    return Settings(data_dir=tmp_path, retrain_min_new_units=THRESHOLD)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteFeedbackStore:
-    return SqliteFeedbackStore(path=str(tmp_path / "feedback.sqlite"), salt="test-salt")
+def store() -> FrameFeedbackStore:
+    return FrameFeedbackStore()
 
 
 @pytest.fixture
@@ -34,19 +36,39 @@ def instance() -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-def rate(store: FeedbackStore, n: int, start: int = 0) -> None:
-    store.upsert(
-        Feedback(
-            feedback_id=f"f{i}",
-            generation_id=f"g{i}",
-            model_version="ppo_model@v1",
-            prompt="標題：社區共餐",
-            response="長輩們一起吃飯，氣氛溫暖。",
-            rating=1 + i % 5,
-            user_id=f"U{i}",
-            channel="line",
-        )
-        for i in range(start, start + n)
+def rate(store: FrameFeedbackStore, n: int, start: int = 0, value: int | None = None) -> None:
+    """Ratings of answers f<start>..; an existing id is a re-rating of that answer."""
+    store.add(
+        [
+            {
+                "feedback_id": f"f{i}",
+                "generation_id": f"g{i}",
+                "model_version": "ppo_model@v1",
+                "prompt": "標題：社區共餐",
+                "response": "長輩們一起吃飯，氣氛溫暖。",
+                "rating": value or 1 + i % 5,
+                "user_hash": f"U{i}",
+                "channel": "line",
+            }
+            for i in range(start, start + n)
+        ]
+    )
+
+
+def compare(store: FrameFeedbackStore, choices: list[str], start: int = 100) -> None:
+    store.add(
+        [
+            {
+                "feedback_id": f"c{start + i}",
+                "kind": "comparison",
+                "prompt": "標題：社區共餐",
+                "response": "氣氛溫暖。",
+                "other_response": "普通。",
+                "choice": choice,
+                "user_hash": f"U{i}",
+            }
+            for i, choice in enumerate(choices)
+        ]
     )
 
 
@@ -83,7 +105,7 @@ def test_below_threshold_refreshes_rating_table_only_and_counts_toward_retrain(
     assert json.loads(data.cursor) == {"seq": 3, "since_retrain": 3}
 
     again = tick(settings, instance, store, data.cursor)
-    assert again.run_requests == [] and "no new ratings after seq 3" in again.skip_message
+    assert again.run_requests == [] and "no new feedback after seq 3" in again.skip_message
     assert again.cursor == data.cursor
 
 
@@ -149,7 +171,7 @@ def test_a_held_retrain_fires_once_the_running_training_run_ends_without_a_new_r
     assert json.loads(released.cursor) == {"seq": THRESHOLD + 1, "since_retrain": 0}
 
     after = tick(settings, instance, store, released.cursor)
-    assert after.run_requests == [] and "no new ratings" in after.skip_message
+    assert after.run_requests == [] and "no new feedback" in after.skip_message
 
 
 def test_a_rating_table_only_run_in_flight_does_not_hold_the_retrain(settings, instance, store):
@@ -191,7 +213,7 @@ def test_cursor_past_the_end_of_a_reset_store_is_moved_back_without_runs(setting
 def test_idle_store_with_cursor_at_its_end_is_not_mistaken_for_a_reset(settings, instance, store):
     rate(store, 3)
     data = tick(settings, instance, store, json.dumps({"seq": 3, "since_retrain": 3}))
-    assert data.run_requests == [] and "no new ratings" in data.skip_message
+    assert data.run_requests == [] and "no new feedback" in data.skip_message
 
 
 def test_without_rating_table_defined_only_the_retrain_is_requested(settings, instance, store):
@@ -204,3 +226,43 @@ def test_without_rating_table_defined_only_the_retrain_is_requested(settings, in
     rate(store, 3, start=2)
     above = tick(settings, instance, store, below.cursor, with_rating_table=False)
     assert selected(above) == [["ppo_model", "reward_model"]]
+
+
+def test_re_ratings_refresh_the_table_but_count_toward_retrain_once(settings, instance, store):
+    rate(store, 3)
+    first = tick(settings, instance, store, None)
+    rate(store, 3, value=5)  # the same three answers rated again
+    again = tick(settings, instance, store, first.cursor)
+    assert selected(again) == [["rating_table"]]
+    assert json.loads(again.cursor) == {"seq": 6, "since_retrain": 3}
+    for _ in range(5):
+        rate(store, 3, value=1)
+        again = tick(settings, instance, store, again.cursor)
+    assert selected(again) == [["rating_table"]]
+    assert json.loads(again.cursor)["since_retrain"] == 3
+
+
+def test_clear_comparisons_count_and_both_bad_does_not(settings, instance, store):
+    compare(store, ["first", "both_bad", "second", "both_bad"])
+    data = tick(settings, instance, store, None)
+    assert selected(data) == [["rating_table"]]
+    assert json.loads(data.cursor) == {"seq": 4, "since_retrain": 2}
+    assert data.run_requests[0].tags["eswi/new_comparisons"] == "2"
+
+    compare(store, ["second", "first"], start=200)
+    rate(store, 1)
+    retrain = tick(settings, instance, store, data.cursor)
+    assert selected(retrain) == [["ppo_model", "rating_table", "reward_model"]]
+    tags = retrain.run_requests[0].tags
+    assert (tags["eswi/new_units"], tags["eswi/new_comparisons"], tags["eswi/new_ratings"]) == (
+        "3",
+        "2",
+        "1",
+    )
+
+
+def test_the_threshold_is_read_from_its_old_environment_variable_too(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESWI_RETRAIN_MIN_NEW_RATINGS", "7")
+    assert Settings(data_dir=tmp_path).retrain_min_new_units == 7
+    monkeypatch.setenv("ESWI_RETRAIN_MIN_NEW_UNITS", "9")
+    assert Settings(data_dir=tmp_path).retrain_min_new_units == 9

@@ -88,9 +88,8 @@ def seed_labels(n_per_label: int, offset: int = 1000) -> pd.DataFrame:
 
 
 def rated_responses() -> list[Feedback]:
-    """Three users rate three responses to one prompt 5, 3 and 1: three preference pairs."""
+    """One user rates three answers to one prompt 5, 3 and 1: three within-user pairs."""
     prompt = format_prompt("社區共餐", "長輩一起吃飯")
-    rated = [("大家吃得很開心，志工也很熱心。", 5), ("飯菜普通。", 3), ("很難吃，很失望。", 1)]
     return [
         Feedback(
             feedback_id=f"f{i}",
@@ -99,12 +98,42 @@ def rated_responses() -> list[Feedback]:
             prompt=prompt,
             response=response,
             rating=value,
-            user_id=f"U{i}",
+            user_id="U1",
             channel="line",
             created_at=datetime(2026, 11, 3, tzinfo=UTC),
         )
-        for i, (response, value) in enumerate(rated)
+        for i, (response, value) in enumerate(RATED)
     ]
+
+
+RATED = [("大家吃得很開心，志工也很熱心。", 5), ("飯菜普通。", 3), ("很難吃，很失望。", 1)]
+
+
+def feedback_rows() -> list[dict]:
+    """The same three ratings in the store's contract, plus two comparisons by other users: a
+    clear pick (one pair) and a `both_bad` (none)."""
+    prompt = format_prompt("社區共餐", "長輩一起吃飯")
+    ratings = [
+        {"prompt": prompt, "response": response, "rating": value, "user_hash": "U1"}
+        for response, value in RATED
+    ]
+    comparisons = [
+        {
+            "kind": "comparison",
+            "prompt": prompt,
+            "response": first,
+            "other_response": second,
+            "choice": choice,
+            "user_hash": f"U{2 + i}",
+        }
+        for i, (first, second, choice) in enumerate(
+            [
+                ("飯菜普通。", "志工很熱心，大家都很滿意。", "second"),
+                ("很難吃。", "很失望。", "both_bad"),
+            ]
+        )
+    ]
+    return ratings + comparisons
 
 
 @pytest.fixture(scope="session")

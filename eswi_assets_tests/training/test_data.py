@@ -1,18 +1,13 @@
-"""Training data: deterministic document splits, label pairs, and ratings turned into pairs."""
+"""Training data: deterministic document splits and label pairs."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from eswi_assets.stores.feedback import Feedback, SqliteFeedbackStore
 from eswi_assets.training.data import (
     TrainingDataError,
     corpus_examples,
-    feedback_pairs,
     format_prompt,
     label_pairs,
 )
@@ -68,48 +63,3 @@ def test_too_few_labels_stop_with_an_error_naming_the_counts():
         label_pairs(only_positive, "positive", 100, 0)
     with pytest.raises(TrainingDataError, match="training pairs"):
         label_pairs(seed_labels(3), "positive", 100, 0, min_pairs=8)
-
-
-def rating(n: int, prompt: str, response: str, value: int, user: str = "U1") -> Feedback:
-    return Feedback(
-        feedback_id=f"f{n}",
-        generation_id=f"g-{response}",
-        model_version="ppo_model/r1",
-        prompt=prompt,
-        response=response,
-        rating=value,
-        user_id=user,
-        channel="api",
-        created_at=datetime(2026, 11, 3, tzinfo=UTC),
-    )
-
-
-def test_ratings_in_the_feedback_store_become_preference_pairs(tmp_path: Path):
-    store = SqliteFeedbackStore(path=str(tmp_path / "fb.sqlite"), salt="s")
-    store.upsert(
-        [
-            rating(1, "社區共餐", "大家很開心", 5),
-            rating(2, "社區共餐", "普普通通", 3),
-            rating(3, "社區共餐", "很失望", 1),
-            rating(4, "社區共餐", "也很開心", 5),
-            rating(5, "新書", "好看", 4),
-            rating(6, "新書", "好看", 2, user="U2"),
-            rating(7, "新書", "難看", 2),
-        ]
-    )
-    pairs = feedback_pairs(store.read_all())
-    got = set(zip(pairs["prompt"], pairs["chosen"], pairs["rejected"], strict=True))
-    assert got == {
-        ("社區共餐", "大家很開心", "普普通通"),
-        ("社區共餐", "大家很開心", "很失望"),
-        ("社區共餐", "也很開心", "普普通通"),
-        ("社區共餐", "也很開心", "很失望"),
-        ("社區共餐", "普普通通", "很失望"),
-        ("新書", "好看", "難看"),
-    }
-    assert (pairs["source"] == "feedback").all()
-    assert set(pairs["split"]) <= {"train", "eval"}
-
-
-def test_no_feedback_gives_no_pairs():
-    assert feedback_pairs(pd.DataFrame(columns=["prompt", "response", "rating"])).empty

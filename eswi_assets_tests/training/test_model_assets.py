@@ -25,10 +25,10 @@ from eswi_assets.checks.model_checks import PPO_GUARD, REWARD_GUARD, SFT_GUARD
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.resources.model_store import LocalModelStoreIO
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
 from eswi_assets.training.data import format_prompt
 from eswi_assets.training.reward import PROBE_PAIRS, score
-from eswi_assets_tests.training.conftest import rated_responses, review_corpus
+from eswi_assets_tests.feedback_frames import FrameFeedbackStore, feedback_frame
+from eswi_assets_tests.training.conftest import feedback_rows, review_corpus
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ def standins(corpus: pd.DataFrame, labels: pd.DataFrame) -> list[dg.AssetsDefini
 class Pipeline:
     tmp: Path
     store: LocalModelStoreIO
-    feedback: SqliteFeedbackStore
+    feedback: FrameFeedbackStore
     result: dg.ExecuteInProcessResult
 
     def resources(self, duckdb_name: str = "pipeline.duckdb") -> dict:
@@ -131,8 +131,7 @@ def load_inputs(pipeline: Pipeline, corpus: pd.DataFrame, labels: pd.DataFrame, 
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     tmp = tmp_path_factory.mktemp("models")
     store = LocalModelStoreIO(base_dir=str(tmp / "models"))
-    feedback = SqliteFeedbackStore(path=str(tmp / "feedback.sqlite"), salt="test-salt")
-    feedback.upsert(rated_responses())
+    feedback = FrameFeedbackStore(feedback_frame(feedback_rows()))
     empty = dg.materialize([], resources={})
     setup = Pipeline(tmp, store, feedback, empty)
     inputs = load_inputs(setup, review_corpus(160), seed_labels(1000), "pipeline.duckdb")
@@ -210,13 +209,14 @@ def test_a_gate_that_fails_keeps_the_previous_version_latest(pipeline: Pipeline)
     assert pipeline.store.latest_version("sft_model") == before
 
 
-def test_ratings_join_the_reward_models_training_pairs(pipeline: Pipeline):
+def test_comparisons_and_one_users_ratings_join_the_reward_models_pairs(pipeline: Pipeline):
     metadata = pipeline.result.asset_materializations_for_node("reward_model")[0].metadata
-    assert (
-        metadata["feedback_train_pairs"].value
-        + metadata.get("feedback_eval_pairs", dg.MetadataValue.int(0)).value
-        == 3
-    )
+    assert metadata["comparison_pairs"].value == 1  # the clear pick; both_bad gives none
+    assert metadata["user_ratings_pairs"].value == 3  # 5 > 3, 5 > 1, 3 > 1 by one user
+    assert metadata["labels_pairs"].value > 0
+    card = (Path(metadata["path"].value) / "README.md").read_text()
+    assert "(1 pairs; 'both bad' gives none)" in card
+    assert "another answer of the same user (3 pairs)" in card
 
 
 def test_model_cards_say_data_use_limits_and_metrics(pipeline: Pipeline):

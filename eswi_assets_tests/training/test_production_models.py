@@ -105,12 +105,7 @@ def test_models_train_from_elasticsearch_inputs_and_land_in_s3(settings: Setting
     assert 0 < sft_metadata["train_documents"].value < 60
     reward_metadata = result.asset_materializations_for_node("reward_model")[0].metadata
     assert reward_metadata["path"].value.startswith(f"s3://{BUCKET}/models/reward_model/")
-    feedback_pairs = sum(
-        reward_metadata[k].value
-        for k in ("feedback_train_pairs", "feedback_eval_pairs")
-        if k in reward_metadata
-    )
-    assert feedback_pairs == 3
+    assert reward_metadata["user_ratings_pairs"].value == 3  # one user's 5, 3 and 1
     stored = serving.models.load_latest("sft_model")
     assert stored.version == result.run_id
     model, tokenizer = stored.load()
