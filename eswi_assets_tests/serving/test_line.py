@@ -23,6 +23,7 @@ from eswi_assets.serving.line.postback import (
     parse_score,
     rating_data,
 )
+from eswi_assets.training.feedback_pairs import feedback_pairs
 from eswi_assets_tests.serving.conftest import LINE_SECRET, LINE_TOKEN
 from eswi_assets_tests.serving.support import (
     LOADING,
@@ -493,6 +494,13 @@ def test_a_comparison_in_line_becomes_one_stored_choice_of_the_user_who_was_show
     assert {row.model_version, row.other_model_version} == {
         m.model_version for m in live.app.state.service.registry.current.models.values()
     }
+    [pair] = feedback_pairs(rows[rows["feedback_id"] == comparison_id], seed=0).itertuples()
+    assert (pair.prompt, pair.chosen, pair.rejected) == (
+        row.prompt,
+        row.other_response,
+        row.response,
+    )
+    assert pair.source == "comparison"
 
 
 @pytest.mark.parametrize(
