@@ -26,12 +26,12 @@ import dagster as dg
 
 from eswi_assets.sensors.feedback import build_feedback_sensor
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 
 INSERT = """
-INSERT INTO feedback (feedback_id, generation_id, model_version, prompt, response, rating,
-                      user_hash, channel, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO feedback_units (feedback_id, kind, generation_id, model_version, prompt, response,
+                            user_hash, channel, served_at, rating, created_at)
+VALUES (?, 'rating', ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 PROMPT = "標題：社區共餐據點開張\n摘要：里民活動中心每週三提供長輩午餐。"
 RESPONSE = "里民活動中心的共餐據點今天開張，志工們準備了熱騰騰的飯菜，長輩們吃得很開心。"
@@ -39,8 +39,12 @@ BATCH = 50_000
 WARMUP = 3  # ticks not timed (first connections, imports, caches)
 
 
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
 def fill(path: Path, rows: int) -> SqliteFeedbackStore:
-    """A store with `rows` ratings, bulk-inserted straight into the store's own table."""
+    """A store with `rows` rated answers, bulk-inserted straight into the store's own table."""
     store = SqliteFeedbackStore(path=str(path), salt="bench")
     store.stats()  # creates the file, the table and its indexes exactly as the store does
     start = datetime(2026, 11, 1, tzinfo=UTC)
@@ -50,15 +54,16 @@ def fill(path: Path, rows: int) -> SqliteFeedbackStore:
                 INSERT,
                 (
                     (
-                        f"fb-{i:08d}",
                         f"gen-{i:08d}",
-                        f"ppo_model@v{i % 3}",
+                        f"gen-{i:08d}",
+                        f"ppo_model/v{i % 3}",
                         PROMPT,
                         RESPONSE,
-                        1 + i % 5,
                         f"{i % 5000:064x}",
                         "line" if i % 2 else "api",
-                        (start + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+                        stamp(start + timedelta(seconds=i)),
+                        1 + i % 5,
+                        stamp(start + timedelta(seconds=i + 30)),
                     )
                     for i in range(first, min(first + BATCH, rows))
                 ),

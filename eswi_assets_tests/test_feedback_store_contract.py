@@ -22,11 +22,11 @@ from eswi_assets.stores.feedback import (
     COLUMNS,
     Feedback,
     FeedbackStore,
-    SqliteFeedbackStore,
     Unit,
     Verdict,
     rows_to_frame,
 )
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.stores import T0, drop_prefixed, feedback
 
 

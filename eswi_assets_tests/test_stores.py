@@ -13,8 +13,8 @@ from eswi_assets.profiles import build_resources
 from eswi_assets.settings import Profile, Settings
 from eswi_assets.stores import build
 from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
-from eswi_assets.stores.feedback import SqliteFeedbackStore
 from eswi_assets.stores.models import LocalModelStore, S3ModelStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 
 STORE_KEYS = ("io_manager", "model_store", "feedback_store")
 

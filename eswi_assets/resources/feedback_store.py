@@ -13,7 +13,7 @@ from pydantic import Field
 from eswi_assets.resources.elasticsearch import ElasticsearchResource
 from eswi_assets.stores.elasticsearch.connection import DEFAULT_REQUEST_TIMEOUT
 from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 
 SALT_DESCRIPTION = "Secret salt for user-id hashes; set it with dg.EnvVar."
 

@@ -15,8 +15,9 @@ import boto3
 from eswi_assets.settings import Settings
 from eswi_assets.stores.elasticsearch.connection import ElasticsearchConnection
 from eswi_assets.stores.elasticsearch.feedback import ElasticsearchFeedbackStore
-from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore
 from eswi_assets.stores.models import LocalModelStore, ModelStore, S3ModelStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 
 # Secrets are read from these environment variables (by `dg.EnvVar` inside Dagster).
 ES_API_KEY = "ESWI_ELASTICSEARCH_API_KEY"

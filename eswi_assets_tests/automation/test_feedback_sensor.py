@@ -13,7 +13,8 @@ import pytest
 from eswi_assets.jobs import FEEDBACK_JOB, TRAINING_JOB
 from eswi_assets.sensors.feedback import build_feedback_sensor
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.automation.standins import queue_run, standin_definitions
 from eswi_assets_tests.feedback_frames import FrameFeedbackStore
 

@@ -15,7 +15,7 @@ from eswi_assets.assets.feedback import build_feedback_assets
 from eswi_assets.keys import USER_FEEDBACK
 from eswi_assets.sensors.observations import build_user_feedback_sensor
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.automation.test_feedback_sensor import rate
 
 KEY = dg.AssetKey(USER_FEEDBACK)

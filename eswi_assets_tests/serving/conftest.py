@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from eswi_assets.serving.app import create_app
 from eswi_assets.serving.settings import ServingSettings
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import FeedbackStore, SqliteFeedbackStore
+from eswi_assets.stores.feedback import FeedbackStore
 from eswi_assets.stores.models import LocalModelStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.support import FakeLine, fake_line_api, running, save_tiny_model
 
 torch.set_num_threads(1)

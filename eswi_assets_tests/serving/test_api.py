@@ -15,7 +15,7 @@ from eswi_assets.assets.ratings import build_rating_assets
 from eswi_assets.evaluation.ratings import rating_table
 from eswi_assets.serving.schemas import MAX_PROMPT_CHARS
 from eswi_assets.settings import Settings
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.conftest import LINE_SECRET, LINE_TOKEN, serving_app
 from eswi_assets_tests.serving.support import logged_errors, metric, running, sign, texts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.conftest import serving_app
 from eswi_assets_tests.serving.support import running
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from eswi_assets.stores.feedback import SqliteFeedbackStore
 from eswi_assets.stores.models import LocalModelStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.conftest import ADMIN_KEY, serving_app
 from eswi_assets_tests.serving.support import running, save_tiny_model
 

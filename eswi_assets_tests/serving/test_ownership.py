@@ -8,7 +8,7 @@ import asyncio
 import httpx
 
 from eswi_assets.serving.line.postback import parse_postback
-from eswi_assets.stores.feedback import SqliteFeedbackStore
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.serving.conftest import SHOP_KEY, serving_app
 from eswi_assets_tests.serving.support import running
 from eswi_assets_tests.serving.test_line import USER, deliver, postback, text_message

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from eswi_assets.stores.feedback import Feedback, SqliteFeedbackStore
+from eswi_assets.stores.feedback import Feedback
+from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
 from eswi_assets_tests.stores import feedback
 
 
