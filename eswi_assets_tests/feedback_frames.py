@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from eswi_assets.stores.feedback import COLUMNS, FeedbackBatch, FeedbackStats, FeedbackStore
+from eswi_assets.stores.feedback import COLUMNS, FeedbackBatch, FeedbackStats
 
 START = datetime(2026, 11, 20)
 
@@ -56,13 +56,13 @@ def rating_rows(
     ]
 
 
-class FrameFeedbackStore(FeedbackStore):
-    """An in-memory store that keeps the contract: a new unit gets the next `seq` as its
-    `first_seq`; a unit stored again under its `feedback_id` (a re-rating) gets a new `seq` and
-    keeps its `first_seq`."""
+class FrameFeedbackStore:
+    """The read side of a feedback store (what sensors, rating_table and reward_model call),
+    in memory, keeping the contract: a new unit gets the next `seq` as its `first_seq`; a unit
+    stored again under its `feedback_id` (a re-rating) gets a new `seq` and keeps its
+    `first_seq`. The serving side is the real stores' (test_feedback_store_contract.py)."""
 
     def __init__(self, frame: pd.DataFrame | None = None) -> None:
-        super().__init__(salt="frame")
         self.frame = feedback_frame([]) if frame is None else frame.sort_values("seq")
 
     def add(self, rows: list[dict]) -> None:
@@ -74,9 +74,6 @@ class FrameFeedbackStore(FeedbackStore):
             new = feedback_frame([{**row, "seq": seq, "first_seq": first_seq}])
             kept = self.frame[self.frame["feedback_id"] != row["feedback_id"]]
             self.frame = pd.concat([kept, new], ignore_index=True) if len(kept) else new
-
-    def write(self, rows) -> int:
-        raise NotImplementedError("FrameFeedbackStore stores contract rows through add()")
 
     def read_after(self, cursor: int = 0, limit: int = 1000) -> FeedbackBatch:
         rows = self.frame[self.frame["seq"] > cursor].head(limit).reset_index(drop=True)

@@ -8,8 +8,6 @@ No `from __future__ import annotations` here: Dagster reads the run-config class
 annotation of the asset's `config` parameter.
 """
 
-import base64
-import io
 from collections.abc import Iterator
 
 import dagster as dg
@@ -18,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from pydantic import Field
 
-from eswi_assets.assets.metadata import counts, preview
+from eswi_assets.assets.metadata import counts, figure, preview
 from eswi_assets.checks.label_checks import (
     LabelCheckInput,
     LabelThresholds,
@@ -62,11 +60,7 @@ def label_distribution_plot(df: pd.DataFrame) -> dg.MetadataValue:
     ax.set_title("labeled_sentiment: rows per label")
     if len(table.columns):
         ax.legend(title="source")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return dg.MetadataValue.md(f"![label distribution](data:image/png;base64,{encoded})")
+    return figure(fig, "label distribution")
 
 
 def labels_metadata(

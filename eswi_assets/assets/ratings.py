@@ -9,9 +9,6 @@ No `from __future__ import annotations` here: Dagster reads the run-config class
 annotation of the asset's `config` parameter.
 """
 
-import base64
-import io
-
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -19,6 +16,7 @@ from matplotlib.figure import Figure
 from pydantic import Field
 
 from eswi_assets.assets.feedback import USER_FEEDBACK
+from eswi_assets.assets.metadata import figure
 from eswi_assets.checks.model_checks import PPO_MODEL
 from eswi_assets.evaluation.ratings import MIN_RATINGS, MIN_USERS, verdict_rule
 from eswi_assets.evaluation.ratings import rating_table as summarize_ratings
@@ -71,11 +69,7 @@ def interval_plot(table: pd.DataFrame) -> dg.MetadataValue:
     ax.set_yticks(y, labels.tolist())
     ax.set_xlim(1, 5)
     ax.set_xlabel("mean rating, 95% interval (bootstrap over users)")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return dg.MetadataValue.md(f"![mean rating per model version](data:image/png;base64,{encoded})")
+    return figure(fig, "mean rating per model version")
 
 
 def rating_metadata(table: pd.DataFrame, rule: str) -> dict[str, dg.MetadataValue]:
