@@ -70,7 +70,7 @@ def test_every_asset_template_is_kibana_ready():
         "raw_pages": {"partition_date", "fetched_at"},
         "cleaned_corpus": {"partition_date"},
         "labeled_sentiment": {"labeled_at"},
-        "user_feedback": {"created_at"},
+        "user_feedback": {"created_at", "served_at"},
     }.items():
         template = IndexTemplate.load(name)
         kinds = {field: spec["type"] for field, spec in template.properties.items()}
