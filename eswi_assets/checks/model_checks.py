@@ -3,17 +3,20 @@ fooled only its own reward model must not reach users.
 
 All are blocking: a failing check stops the steps downstream, and the asset also keeps the
 failing version out of the model store's `LATEST`, so serving never loads it. The checks are
-plain functions of the step's metrics and thresholds, testable without training anything.
+plain functions of the step's metrics and its run config, which holds every model threshold
+(an operator may tighten one for a run), testable without training anything.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from eswi_assets.checks.base import Check, CheckOutcome, conditions_outcome
 from eswi_assets.keys import PPO_MODEL, REWARD_MODEL, SFT_MODEL
+from eswi_assets.training.ppo import PpoParams
+from eswi_assets.training.reward import RewardParams
+from eswi_assets.training.sft import SftParams
 
 SFT_GUARD = "beats_bigram_whole_characters_no_regression"
 REWARD_GUARD = "held_out_accuracy_and_adversarial_probes"
@@ -24,15 +27,8 @@ def _finite(value: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
-@dataclass(frozen=True)
-class SftBar:
-    min_gain_over_bigram: float = 0.1  # nats/char better than the bigram baseline (SftParams)
-    max_broken_share: float = 0.0
-    regression_tolerance: float = 0.02  # relative rise of held-out nats/char against LATEST
-
-
 def sft_guard(
-    metrics: Mapping[str, float], bar: SftBar, previous: Mapping[str, float] | None
+    metrics: Mapping[str, float], bar: SftParams, previous: Mapping[str, float] | None
 ) -> CheckOutcome:
     ce = float(metrics["eval_ce_per_char"])
     bigram = float(metrics["bigram_ce_per_char"])
@@ -48,13 +44,7 @@ def sft_guard(
     )
 
 
-@dataclass(frozen=True)
-class RewardBar:
-    min_label_accuracy: float = 0.82
-    probes_block: bool = True  # the adversarial probes must pass
-
-
-def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> CheckOutcome:
+def reward_guard(metrics: Mapping[str, float], bar: RewardParams) -> CheckOutcome:
     accuracy = float(metrics.get("label_accuracy", float("nan")))
     conditions = {
         "label_accuracy": _finite(accuracy) and accuracy >= bar.min_label_accuracy,
@@ -68,17 +58,7 @@ def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> CheckOutcome:
     )
 
 
-@dataclass(frozen=True)
-class PpoBar:
-    min_judge_gain: float = 0.05
-    min_judge_gain_low: float = 0.0  # the interval's lower bound must be above this
-    max_kl_per_token: float = 0.5
-    min_distinct_2_ratio: float = 0.8
-    max_repeated_4gram_ratio: float = 1.5
-    max_broken_share: float = 0.0
-
-
-def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> CheckOutcome:
+def ppo_guard(metrics: Mapping[str, float], bar: PpoParams) -> CheckOutcome:
     gain, low = float(metrics["judge_gain"]), float(metrics["judge_gain_low"])
     kl = float(metrics["kl_per_token"])
     distinct_ratio = metrics["ppo_distinct_2"] / max(metrics["sft_distinct_2"], 1e-9)

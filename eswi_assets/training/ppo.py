@@ -73,6 +73,7 @@ class PpoParams(dg.Config):
     max_kl_per_token: float = Field(default=0.5, gt=0, description="Check: KL limit, nats/token.")
     min_distinct_2_ratio: float = Field(default=0.8, ge=0, description="Check: vs SFT's.")
     max_repeated_4gram_ratio: float = Field(default=1.5, gt=0, description="Check: vs SFT's.")
+    max_broken_share: float = Field(default=0.0, ge=0, description="Check: broken characters.")
 
     def trl_config(self, output_dir: Path, hardware: Hardware) -> PPOConfig:
         # PPO checkpoints are never resumed (TRL's PPO trainer has no resume), so none is saved.

@@ -9,16 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from eswi_assets.checks.model_checks import (
-    PpoBar,
-    RewardBar,
-    SftBar,
-    ppo_guard,
-    reward_guard,
-    sft_guard,
-)
+from eswi_assets.checks.model_checks import ppo_guard, reward_guard, sft_guard
 from eswi_assets.training import reward
 from eswi_assets.training.judge import judge, sentiment_labels
+from eswi_assets.training.ppo import PpoParams
 from eswi_assets.training.quality import (
     CharNgramBaseline,
     broken_share,
@@ -27,6 +21,8 @@ from eswi_assets.training.quality import (
     repeated_ngram_share,
     sample_quality,
 )
+from eswi_assets.training.reward import RewardParams
+from eswi_assets.training.sft import SftParams
 from eswi_assets_tests.training.conftest import reviews
 
 HAPPY = "服務很好，房間乾淨又舒適，非常滿意，下次還會再來。"
@@ -70,25 +66,25 @@ def sft_metrics(ce: float = 4.0, broken: float = 0.0) -> dict[str, float]:
 
 
 def test_sft_gate_passes_a_model_that_beats_the_bigram_baseline():
-    assert sft_guard(sft_metrics(), SftBar(), previous=None).passed
+    assert sft_guard(sft_metrics(), SftParams(), previous=None).passed
 
 
 def test_sft_gate_stops_a_model_that_writes_broken_characters():
     texts = ["社區\ufffd\ufffd長照", "志工\ufffd服務"]  # what byte-level BPE decoding produced
     metrics = sft_metrics(broken=sample_quality(texts, "sample_")["sample_broken_char_share"])
-    result = sft_guard(metrics, SftBar(), previous=None)
+    result = sft_guard(metrics, SftParams(), previous=None)
     assert not result.passed
     assert result.metadata["ok_whole_characters"] is False
 
 
 def test_sft_gate_stops_a_model_no_better_than_counting_pairs_or_worse_than_latest():
-    lenient = SftBar(min_gain_over_bigram=-0.3)
+    lenient = SftParams(min_gain_over_bigram=-0.3)
     assert sft_guard(sft_metrics(ce=5.2), lenient, previous=None).passed
-    assert not sft_guard(sft_metrics(ce=5.2), SftBar(), previous=None).passed  # worse than pairs
-    assert not sft_guard(sft_metrics(ce=4.95), SftBar(), previous=None).passed  # within 0.1
-    assert sft_guard(sft_metrics(ce=4.85), SftBar(), previous=None).passed
-    assert not sft_guard(sft_metrics(ce=math.nan), SftBar(), previous=None).passed
-    regressed = sft_guard(sft_metrics(ce=4.5), SftBar(), previous={"eval_ce_per_char": 4.0})
+    assert not sft_guard(sft_metrics(ce=5.2), SftParams(), previous=None).passed  # worse than pairs
+    assert not sft_guard(sft_metrics(ce=4.95), SftParams(), previous=None).passed  # within 0.1
+    assert sft_guard(sft_metrics(ce=4.85), SftParams(), previous=None).passed
+    assert not sft_guard(sft_metrics(ce=math.nan), SftParams(), previous=None).passed
+    regressed = sft_guard(sft_metrics(ce=4.5), SftParams(), previous={"eval_ce_per_char": 4.0})
     assert not regressed.passed
     assert regressed.metadata["ok_no_regression"] is False
 
@@ -103,7 +99,7 @@ def test_reward_gate_stops_a_reward_model_that_prefers_repetition(monkeypatch):
     probes, metrics = reward.adversarial_probes(None, None, "positive")
     assert not probes.loc[probes["probe"] == "repetition", "passed"].all()
     metrics |= {"label_accuracy": 0.95, "probe_order_ok": 1.0}
-    result = reward_guard(metrics, RewardBar())
+    result = reward_guard(metrics, RewardParams())
     assert not result.passed
     assert result.metadata["ok_repetition_probe"] is False
 
@@ -115,8 +111,8 @@ def test_reward_gate_stops_low_held_out_accuracy():
         "repetition_probe_ok": 1.0,
         "length_probe_ok": 1.0,
     }
-    assert not reward_guard(metrics, RewardBar()).passed
-    assert reward_guard(metrics | {"label_accuracy": 0.85}, RewardBar()).passed
+    assert not reward_guard(metrics, RewardParams()).passed
+    assert reward_guard(metrics | {"label_accuracy": 0.85}, RewardParams()).passed
 
 
 def ppo_metrics(sft: list[str], ppo: list[str], before, after, prompts) -> dict[str, float]:
@@ -137,9 +133,9 @@ def test_ppo_gate_passes_a_real_gain_and_stops_a_policy_that_loops_on_one_phrase
     after = np.ones(len(prompts))
     sft = varied_texts(256)
     honest = ppo_metrics(sft, list(reviews("positive")[256:512]), before, after, prompts)
-    assert ppo_guard(honest, PpoBar()).passed
+    assert ppo_guard(honest, PpoParams()).passed
     hacked = ppo_metrics(sft, ["滿意" * 40] * len(prompts), before, after, prompts)
-    result = ppo_guard(hacked, PpoBar())
+    result = ppo_guard(hacked, PpoParams())
     assert not result.passed
     assert result.metadata["ok_distinct_2"] is False
 
@@ -151,7 +147,7 @@ def test_ppo_gate_stops_a_judge_gain_inside_the_noise():
     after = rng.integers(0, 2, len(prompts)).astype(float)
     sft = varied_texts(256)
     noisy = ppo_metrics(sft, sft, before, after, prompts) | {"judge_gain": 0.06}
-    result = ppo_guard(noisy, PpoBar())
+    result = ppo_guard(noisy, PpoParams())
     assert not result.passed
     assert result.metadata["ok_judge_interval_above_zero"] is False
 
@@ -161,7 +157,7 @@ def test_ppo_gate_stops_unbounded_kl():
     sft = varied_texts(16)
     metrics = ppo_metrics(sft, sft, np.zeros(16), np.ones(16), prompts)
     for kl in (3.0, math.nan, math.inf):
-        assert not ppo_guard(metrics | {"kl_per_token": kl}, PpoBar()).passed
+        assert not ppo_guard(metrics | {"kl_per_token": kl}, PpoParams()).passed
 
 
 def test_paired_bootstrap_resamples_prompts_not_samples():

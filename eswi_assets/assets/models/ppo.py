@@ -24,7 +24,6 @@ from eswi_assets.checks.model_checks import (
     PPO_GUARD as PPO_GUARD_NAME,
 )
 from eswi_assets.checks.model_checks import (
-    PpoBar,
     model_check,
     ppo_guard,
 )
@@ -102,16 +101,7 @@ def build_ppo_model(settings: Settings) -> dg.AssetsDefinition:
             config,
             *checkpointing(model_store, PPO_MODEL, context),
         )
-        check = ppo_guard(
-            result.metrics,
-            PpoBar(
-                min_judge_gain=config.min_judge_gain,
-                min_judge_gain_low=config.min_judge_gain_low,
-                max_kl_per_token=config.max_kl_per_token,
-                min_distinct_2_ratio=config.min_distinct_2_ratio,
-                max_repeated_4gram_ratio=config.max_repeated_4gram_ratio,
-            ),
-        )
+        check = ppo_guard(result.metrics, config)
         card = CardFacts(
             name="ESWI PPO model",
             summary=f"Expands a title and summary into a body, steered toward {target} "

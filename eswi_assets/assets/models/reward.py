@@ -19,7 +19,6 @@ from eswi_assets.assets.models.common import (
     training_kwargs,
 )
 from eswi_assets.checks.model_checks import (
-    RewardBar,
     model_check,
     reward_guard,
 )
@@ -105,9 +104,7 @@ def build_reward_model(settings: Settings) -> dg.AssetsDefinition:
             config,
             *checkpointing(model_store, REWARD_MODEL, context),
         )
-        check = reward_guard(
-            result.metrics, RewardBar(config.min_label_accuracy, config.probes_block)
-        )
+        check = reward_guard(result.metrics, config)
         card = CardFacts(
             name="ESWI reward model",
             summary=f"Scores how {target} a Traditional-Chinese text is (one scalar; higher is "

@@ -24,7 +24,6 @@ from eswi_assets.checks.model_checks import (
     SFT_GUARD as SFT_GUARD_NAME,
 )
 from eswi_assets.checks.model_checks import (
-    SftBar,
     model_check,
     sft_guard,
 )
@@ -79,13 +78,7 @@ def build_sft_model(settings: Settings) -> dg.AssetsDefinition:
         output_dir, callbacks = checkpointing(model_store, SFT_MODEL, context)
         model, tokenizer = base_model.load()
         result = train_sft(cleaned_corpus, config, output_dir, model, tokenizer, callbacks)
-        check = sft_guard(
-            result.metrics,
-            SftBar(
-                config.min_gain_over_bigram, config.max_broken_share, config.regression_tolerance
-            ),
-            previous_metrics(model_store, SFT_MODEL),
-        )
+        check = sft_guard(result.metrics, config, previous_metrics(model_store, SFT_MODEL))
         base_name = f"base_model version {base_model.version}"
         card = CardFacts(
             name="ESWI SFT model",
