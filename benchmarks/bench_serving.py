@@ -2,7 +2,7 @@
 
 A tiny GPT-2 (the pipeline's default from-config model, untrained) is saved to a fresh local
 model store; the real service (`python -m eswi_assets.serving`) is started twice on it, once
-with dynamic batching (max batch size 32) and once one request at a time (max batch size 1),
+with continuous batching (up to 32 running requests) and once one request at a time (1),
 and each is driven in turn by 1, 8 and 32 concurrent clients sending greedy generate requests.
 
     uv run python benchmarks/bench_serving.py [--requests 96] [--max-new-tokens 32]

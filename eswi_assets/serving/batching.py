@@ -1,44 +1,82 @@
-"""Dynamic batching: concurrent generate requests share one `model.generate` call per model.
+"""Continuous batching: concurrent generate requests share decoding steps, per model version.
 
-Requests wait in a bounded queue (full -> `QueueFullError`, which the API answers with 429). One
-collector task takes the first waiting request, gathers more until the batch is full or
-`max_wait` has passed, and runs each model's share of the batch on a single worker thread, so
-the event loop keeps accepting requests while torch computes. Whatever arrives meanwhile forms
-the next batch. Each request carries its own future, so every caller gets its own completion.
+Each model version in use has an engine: a thread that keeps its `StepDecoder`'s running batch
+going one step (one token for every row) after another, without a round trip through the event
+loop between steps, so the loop only accepts requests and hands out answers. Requests that
+arrive meanwhile wait and join the running batch at the next step, up to `max_batch_size` rows;
+an idle engine waits up to `max_wait` for company before its first step. Engines run side by
+side, so the A/B variants decode concurrently, and an engine ends when it has nothing left,
+releasing a swapped-out model. Each request carries its own future, so every caller gets its
+own completion.
+
+At most `max_queue` requests wait to join (more -> `QueueFullError`, which the API answers
+with 429).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from eswi_assets.serving.decoding import StepDecoder
 from eswi_assets.serving.metrics import ServingMetrics
 from eswi_assets.serving.registry import ServedModel
-from eswi_assets.serving.sampling import Completion, SamplingParams, generate_batch
+from eswi_assets.serving.sampling import Completion, SamplingParams
+
+SHUTTING_DOWN = "the service is shutting down"
 
 
 class QueueFullError(RuntimeError):
     """More requests are waiting than the queue holds; the client should retry later."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Job:
     model: ServedModel
     prompt: str
     params: SamplingParams
     future: asyncio.Future[Completion] = field(repr=False)
+    loop: asyncio.AbstractEventLoop = field(repr=False)
+
+    def settle(self, completion: Completion | None, error: Exception | None = None) -> None:
+        """Resolves the caller's future from any thread (skipped if the caller gave up)."""
+
+        def resolve() -> None:
+            if self.future.done():
+                return
+            if error is None:
+                self.future.set_result(completion)
+            else:
+                self.future.set_exception(error)
+
+        self.loop.call_soon_threadsafe(resolve)
 
 
-BatchFn = Callable[[ServedModel, list[str], list[SamplingParams]], list[Completion]]
+class Decoder(Protocol):
+    """A running batch of one model: `step` admits jobs, advances all, returns the finished."""
+
+    @property
+    def active(self) -> int: ...
+
+    def step(self, admitted: list[_Job]) -> list[tuple[_Job, Completion]]: ...
+
+    def reset(self) -> list[_Job]: ...
 
 
-def _run_on_model(
-    model: ServedModel, prompts: list[str], params: list[SamplingParams]
-) -> list[Completion]:
-    return generate_batch(model.model, model.tokenizer, prompts, params)
+DecoderFactory = Callable[[ServedModel], Decoder]
+
+
+@dataclass(eq=False)
+class _Engine:
+    model: ServedModel
+    decoder: Decoder
+    waiting: deque[_Job] = field(default_factory=deque)
+    thread: threading.Thread | None = None
 
 
 class Batcher:
@@ -48,92 +86,98 @@ class Batcher:
         max_wait_s: float,
         max_queue: int,
         metrics: ServingMetrics,
-        run_batch: BatchFn = _run_on_model,
+        new_decoder: DecoderFactory = StepDecoder,
     ) -> None:
         self.max_batch_size = max_batch_size
         self.max_wait_s = max_wait_s
+        self.max_queue = max_queue
         self.metrics = metrics
-        self.run_batch = run_batch
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_queue)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eswi-generate")
-        self._task: asyncio.Task | None = None
-        metrics.queue_depth.set_function(self._queue.qsize)
+        self.new_decoder = new_decoder
+        # Guards everything below; held only to move jobs, never during a step.
+        self._lock = threading.Condition()
+        self._engines: dict[int, _Engine] = {}  # by id(ServedModel); an engine holds its model
+        self._waiting = 0
+        self._stopping = False
+        metrics.queue_depth.set_function(lambda: self._waiting)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._collect(), name="eswi-batcher")
+        """Engines start on demand, one per model version; nothing runs until a request comes."""
+        with self._lock:
+            self._stopping = False
 
     async def stop(self) -> None:
-        """Stops collecting; a batch already on the worker thread finishes first."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        while not self._queue.empty():
-            job = self._queue.get_nowait()
-            if not job.future.done():
-                job.future.set_exception(RuntimeError("the service is shutting down"))
-        self._executor.shutdown(wait=True)
+        """Fails what still waits; a step already running finishes first, then its rows fail."""
+        with self._lock:
+            self._stopping = True
+            threads = [e.thread for e in self._engines.values()]
+            self._lock.notify_all()
+        await asyncio.gather(*(asyncio.to_thread(t.join) for t in threads))
+        await asyncio.sleep(0)  # let the failures the engines sent reach their callers
 
     async def submit(self, model: ServedModel, prompt: str, params: SamplingParams) -> Completion:
-        future: asyncio.Future[Completion] = asyncio.get_running_loop().create_future()
-        try:
-            self._queue.put_nowait(_Job(model, prompt, params, future))
-        except asyncio.QueueFull:
-            self.metrics.rejected.labels(reason="queue_full").inc()
-            raise QueueFullError(
-                f"{self._queue.maxsize} requests are already waiting; retry shortly"
-            ) from None
-        return await future
-
-    async def _next_batch(self) -> list[_Job]:
-        batch = [await self._queue.get()]
-        deadline = time.monotonic() + self.max_wait_s
-        while len(batch) < self.max_batch_size:
-            if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), remaining))
-            except TimeoutError:
-                break
-        return [job for job in batch if not job.future.done()]  # callers that gave up
-
-    async def _collect(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            batch = await self._next_batch()
-            groups: dict[int, list[_Job]] = {}
-            for job in batch:
-                groups.setdefault(id(job.model), []).append(job)
-            try:
-                for jobs in groups.values():
-                    await self._run(loop, jobs)
-            finally:  # cancelled by stop(): nobody may wait forever
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(RuntimeError("the service is shutting down"))
+        job = _Job(model, prompt, params, loop.create_future(), loop)
+        with self._lock:
+            if self._stopping:
+                raise RuntimeError(SHUTTING_DOWN)
+            if self._waiting >= self.max_queue:
+                self.metrics.rejected.labels(reason="queue_full").inc()
+                raise QueueFullError(
+                    f"{self.max_queue} requests are already waiting; retry shortly"
+                )
+            engine = self._engines.get(id(model))
+            if engine is None:
+                engine = self._engines[id(model)] = _Engine(model, self.new_decoder(model))
+                engine.thread = threading.Thread(
+                    target=self._run, args=(engine,), name="eswi-generate", daemon=True
+                )
+                engine.thread.start()
+            engine.waiting.append(job)
+            self._waiting += 1
+            self._lock.notify_all()
+        return await job.future
 
-    async def _run(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
-        model = jobs[0].model
-        started = time.perf_counter()
-        try:
-            completions = await loop.run_in_executor(
-                self._executor,
-                self.run_batch,
-                model,
-                [job.prompt for job in jobs],
-                [job.params for job in jobs],
-            )
-        except Exception as error:
-            for job in jobs:
-                if not job.future.done():
-                    job.future.set_exception(error)
-            return
-        elapsed = time.perf_counter() - started
-        tokens = sum(c.completion_tokens for c in completions)
-        self.metrics.observe_batch(model.variant, len(jobs), tokens, elapsed)
-        for job, completion in zip(jobs, completions, strict=True):
-            if not job.future.done():
-                job.future.set_result(completion)
+    def _admit(self, engine: _Engine) -> list[_Job] | None:
+        """The jobs that join at the next step, under the lock; None when the engine should end."""
+        if not engine.decoder.active:
+            if not engine.waiting:
+                return None
+            deadline = time.monotonic() + self.max_wait_s
+            while not self._stopping and len(engine.waiting) < self.max_batch_size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._lock.wait(remaining)
+        if self._stopping:
+            return None
+        admitted = []
+        while engine.waiting and engine.decoder.active + len(admitted) < self.max_batch_size:
+            job = engine.waiting.popleft()
+            self._waiting -= 1
+            if not job.future.done():  # callers that gave up
+                admitted.append(job)
+        return admitted
+
+    def _run(self, engine: _Engine) -> None:
+        while True:
+            with self._lock:
+                admitted = self._admit(engine)
+                if admitted is None:  # idle or stopping: ends, and frees its model
+                    del self._engines[id(engine.model)]
+                    self._waiting -= len(engine.waiting)
+                    leftover = list(engine.waiting) + engine.decoder.reset()
+                    break
+            started = time.perf_counter()
+            try:
+                finished = engine.decoder.step(admitted)
+            except Exception as error:
+                for job in admitted + engine.decoder.reset():
+                    job.settle(None, error)
+                continue
+            elapsed = time.perf_counter() - started
+            tokens = engine.decoder.active + len(finished)  # one per row stepped
+            self.metrics.observe_batch(engine.model.variant, len(admitted), tokens, elapsed)
+            for job, completion in finished:
+                job.settle(completion)
+        for job in leftover:
+            job.settle(None, RuntimeError(SHUTTING_DOWN))

@@ -16,23 +16,27 @@ class ServingMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
         self.queue_depth = Gauge(
-            "eswi_generate_queue_depth", "Generate requests waiting for a batch.", registry=registry
+            "eswi_generate_queue_depth",
+            "Generate requests waiting to join a running batch.",
+            registry=registry,
         )
         self.batch_size = Histogram(
             "eswi_generate_batch_size",
-            "Requests per model.generate call.",
+            "Requests admitted together into a running batch (one prefill).",
             buckets=BATCH_BUCKETS,
             registry=registry,
         )
         self.batch_seconds = Histogram(
-            "eswi_generate_batch_seconds", "Time of one model.generate call.", registry=registry
+            "eswi_generate_batch_seconds",
+            "Time of one decoding step: a token for every running request.",
+            registry=registry,
         )
         self.generated_tokens = Counter(
             "eswi_generated_tokens", "Tokens generated.", ["variant"], registry=registry
         )
         self.tokens_per_second = Gauge(
             "eswi_generate_tokens_per_second",
-            "Generated tokens per second of the latest batch.",
+            "Generated tokens per second of the latest decoding step.",
             ["variant"],
             registry=registry,
         )
@@ -62,7 +66,8 @@ class ServingMetrics:
         )
 
     def observe_batch(self, variant: str, size: int, tokens: int, seconds: float) -> None:
-        self.batch_size.observe(size)
+        if size:  # steps that admitted nobody only advance the running batch
+            self.batch_size.observe(size)
         self.batch_seconds.observe(seconds)
         self.generated_tokens.labels(variant=variant).inc(tokens)
         if seconds > 0:

@@ -1,4 +1,4 @@
-"""The batcher on its own, with a stand-in model call, so batch composition is deterministic:
+"""The batcher on its own, with a stand-in decoder, so batch composition is deterministic:
 while the worker is held, requests pile up, and the next batches are taken from the pile."""
 
 from __future__ import annotations
@@ -23,26 +23,43 @@ def stand_in(variant: str = "candidate") -> ServedModel:
 
 
 class HeldWorker:
-    """A model call that answers each prompt with a text naming it, and blocks until released."""
+    """Decoders whose every step answers the prompts it admits with a text naming them, finishing
+    them at once, and blocks until released (variants in `free` are never held)."""
 
-    def __init__(self, fail_on: str | None = None) -> None:
+    def __init__(self, fail_on: str | None = None, free: tuple[str, ...] = ()) -> None:
         self.release = threading.Event()
         self.started = threading.Event()
         self.calls: list[tuple[ServedModel, list[str]]] = []
         self.fail_on = fail_on
+        self.free = free
 
-    def __call__(self, model, prompts, params) -> list[Completion]:
-        self.calls.append((model, prompts))
-        self.started.set()
-        self.release.wait(timeout=30)
-        if self.fail_on in prompts:
+    def __call__(self, model: ServedModel) -> HeldDecoder:
+        return HeldDecoder(self, model)
+
+
+class HeldDecoder:
+    active = 0
+
+    def __init__(self, worker: HeldWorker, model: ServedModel) -> None:
+        self.worker, self.model = worker, model
+
+    def step(self, admitted) -> list:
+        prompts = [job.prompt for job in admitted]
+        self.worker.calls.append((self.model, prompts))
+        if self.model.variant not in self.worker.free:
+            self.worker.started.set()
+            self.worker.release.wait(timeout=30)
+        if self.worker.fail_on in prompts:
             raise RuntimeError("model call failed")
-        return [Completion(f"answer to {p}", 1, 2) for p in prompts]
+        return [(job, Completion(f"answer to {job.prompt}", 1, 2)) for job in admitted]
+
+    def reset(self) -> list:
+        return []
 
 
 def batcher(worker: HeldWorker, max_batch_size=16, max_queue=256) -> Batcher:
     metrics = ServingMetrics(CollectorRegistry())
-    return Batcher(max_batch_size, 0.005, max_queue, metrics, run_batch=worker)
+    return Batcher(max_batch_size, 0.005, max_queue, metrics, new_decoder=worker)
 
 
 async def hold_worker(b: Batcher, worker: HeldWorker, model: ServedModel) -> asyncio.Task:
@@ -89,9 +106,12 @@ def test_a_full_queue_refuses_new_requests_and_serves_the_queued_ones():
     assert [a.text for a in asyncio.run(scenario())][1:] == [f"answer to q{i}" for i in range(4)]
 
 
-def test_requests_for_different_models_share_a_batch_but_not_a_model_call():
+def test_each_model_version_decodes_on_its_own_while_the_other_is_busy():
+    """The A/B variants do not wait for each other: baseline requests are answered while the
+    candidate's step is held, and no model call mixes the two."""
+
     async def scenario():
-        worker = HeldWorker()
+        worker = HeldWorker(free=("baseline",))
         b = batcher(worker)
         b.start()
         candidate, baseline = stand_in("candidate"), stand_in("baseline")
@@ -100,15 +120,23 @@ def test_requests_for_different_models_share_a_batch_but_not_a_model_call():
             asyncio.create_task(b.submit(candidate if i % 2 else baseline, f"m{i}", PARAMS))
             for i in range(6)
         ]
-        await asyncio.sleep(0.05)
+        baseline_answers = await asyncio.gather(*mixed[::2])
+        held = not first.done()
         worker.release.set()
         await asyncio.gather(first, *mixed)
         await b.stop()
-        return worker.calls, candidate, baseline
+        return worker.calls, candidate, baseline, baseline_answers, held
 
-    calls, candidate, baseline = asyncio.run(scenario())
-    assert [(model, prompts) for model, prompts in calls[1:]] == [
-        (baseline, ["m0", "m2", "m4"]),
+    calls, candidate, baseline, baseline_answers, held = asyncio.run(scenario())
+    assert held
+    assert [a.text for a in baseline_answers] == ["answer to m0", "answer to m2", "answer to m4"]
+    assert sorted(p for model, prompts in calls if model is baseline for p in prompts) == [
+        "m0",
+        "m2",
+        "m4",
+    ]
+    assert [(model, prompts) for model, prompts in calls if model is candidate] == [
+        (candidate, ["first"]),
         (candidate, ["m1", "m3", "m5"]),
     ]
 
