@@ -15,8 +15,8 @@ from eswi_assets.assets.feedback import build_feedback_assets
 from eswi_assets.keys import USER_FEEDBACK
 from eswi_assets.sensors.observations import build_user_feedback_sensor
 from eswi_assets.settings import Settings
+from eswi_assets.stores.feedback import Feedback
 from eswi_assets.stores.sqlite_feedback import SqliteFeedbackStore
-from eswi_assets_tests.automation.test_feedback_sensor import rate
 
 KEY = dg.AssetKey(USER_FEEDBACK)
 
@@ -35,6 +35,23 @@ def store(tmp_path: Path) -> SqliteFeedbackStore:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as instance:
         yield instance
+
+
+def rate(store: SqliteFeedbackStore, n: int, start: int = 0) -> None:
+    """`n` new ratings, each of another answer, through the store's own write path."""
+    store.upsert(
+        Feedback(
+            feedback_id=f"g{i}",
+            generation_id=f"g{i}",
+            model_version="ppo_model/r1",
+            prompt="標題：社區共餐\n摘要：\n內文：\n",
+            response="大家吃得很開心。",
+            rating=1 + i % 5,
+            user_id=f"line:U{i}",
+            channel="line",
+        )
+        for i in range(start, start + n)
+    )
 
 
 @dg.asset(deps=[USER_FEEDBACK])
