@@ -156,6 +156,7 @@ def create_app(
             await batcher.stop()
             if bot is not None:
                 await bot.client.close()
+            feedback_store.close()
 
     app = FastAPI(
         title="ESWI text service",

@@ -211,6 +211,9 @@ class FeedbackStore(abc.ABC):
     def __init__(self, salt: str | None = None) -> None:
         self.salt = salt  # secret salt for user-id hashes
 
+    def close(self) -> None:  # noqa: B027 - a hook: most backends hold nothing open
+        """Release what the backend holds open between calls (none by default)."""
+
     def hash_user(self, user_id: str) -> str:
         return hash_user_id(user_id, self.secret_salt())
 

@@ -43,3 +43,23 @@ def test_unreachable_store_names_the_service_and_remedy():
     store = ElasticsearchFeedbackStore(down, salt="pepper")
     with pytest.raises(ElasticsearchUnavailableError, match="ESWI_ELASTICSEARCH_URL"):
         store.upsert([feedback(1)])
+
+
+def test_the_store_keeps_one_client_for_every_call_and_closes_it(es_url, index_prefix):
+    """Serving calls the store on every generation and rating: no new client per call."""
+    made = []
+
+    class Counting(ElasticsearchConnection):
+        def new_client(self, request_timeout: float = 30):
+            made.append(super().new_client(request_timeout))
+            return made[-1]
+
+    store = ElasticsearchFeedbackStore(Counting(es_url, index_prefix=index_prefix), salt="p")
+    store.upsert([feedback(1)])
+    store.upsert([feedback(1, rating=2)])
+    assert len(store.read_all()) == 1 and store.stats().count == 1
+    assert len(made) == 1
+    store.close()
+    store.upsert([feedback(2)])
+    assert len(made) == 2  # a closed store opens a new client when used again
+    store.close()

@@ -33,9 +33,13 @@ class ElasticsearchConnection:
     def template(self, name: str) -> IndexTemplate:
         return IndexTemplate.load(name, Path(self.templates_dir))
 
+    def new_client(self, request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> Elasticsearch:
+        """A client of its own (thread-safe, pooled connections) for a caller that keeps it."""
+        return connect(self.url, self.api_key, request_timeout)
+
     @contextmanager
     def client(self, request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> Iterator[Elasticsearch]:
         """A client, closed afterwards; transport failures inside become store errors that say
         which cluster failed and what to do."""
-        with connect(self.url, self.api_key, request_timeout) as es, service_errors(self.url):
+        with self.new_client(request_timeout) as es, service_errors(self.url):
             yield es

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,7 +45,11 @@ from eswi_assets.stores.elasticsearch.docs import (
     search_all,
 )
 from eswi_assets.stores.elasticsearch.frames import document_id
-from eswi_assets.stores.elasticsearch.index import ElasticsearchStoreError, ensure_index
+from eswi_assets.stores.elasticsearch.index import (
+    ElasticsearchStoreError,
+    ensure_index,
+    service_errors,
+)
 from eswi_assets.stores.feedback import (
     FeedbackBatch,
     FeedbackStats,
@@ -80,16 +85,33 @@ class ElasticsearchFeedbackStore(FeedbackStore):
         super().__init__(salt)
         self.connection, self.request_timeout = connection, request_timeout
         self._aliases: dict[str, str] = {}
+        self._client: Elasticsearch | None = None
+        self._client_lock = threading.Lock()
 
     @property
     def url(self) -> str:
         return self.connection.url
 
+    def _es(self) -> Elasticsearch:
+        """One client per store, made on first use: the serving app calls the store on every
+        generation and rating, and a client per call would open new connections each time."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = self.connection.new_client(self.request_timeout)
+            return self._client
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
     @contextlib.contextmanager
     def _index(self, name: str = TEMPLATE_NAME) -> Iterator[tuple[Elasticsearch, str]]:
-        """A client and the alias of `name`; templates are installed once per store object,
-        not on every rating."""
-        with self.connection.client(self.request_timeout) as es:
+        """The store's client and the alias of `name`; templates are installed once per store
+        object, not on every rating. Transport failures become store errors naming the cluster."""
+        with service_errors(self.url):
+            es = self._es()
             if name not in self._aliases:
                 template = self.connection.template(name)
                 self._aliases[name] = ensure_index(es, template, self.connection.index_prefix)
