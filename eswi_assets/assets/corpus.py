@@ -117,6 +117,17 @@ def checks_per_partition(
                 yield evaluation
 
 
+def corpus_out(description: str, kinds: set[str]) -> dg.AssetOut:
+    """The one output of a corpus multi_asset: group, owners and the partition column."""
+    return dg.AssetOut(
+        description=description,
+        group_name="corpus",
+        kinds=kinds,
+        owners=OWNERS,
+        metadata=PARTITION_EXPR,
+    )
+
+
 def build_corpus_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     partitions = crawl_date_partitions(settings)
     thresholds = CheckThresholds()
@@ -129,15 +140,7 @@ def build_corpus_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         name=RAW_PAGES,
-        outs={
-            RAW_PAGES: dg.AssetOut(
-                description=RAW_PAGES_DESCRIPTION,
-                group_name="corpus",
-                kinds={"selenium", store},
-                owners=OWNERS,
-                metadata=PARTITION_EXPR,
-            )
-        },
+        outs={RAW_PAGES: corpus_out(RAW_PAGES_DESCRIPTION, {"selenium", store})},
         check_specs=check_specs(RAW_PAGES, partitions),
         **corpus,
     )
@@ -163,15 +166,7 @@ def build_corpus_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 
     @dg.multi_asset(
         name=CLEANED_CORPUS,
-        outs={
-            CLEANED_CORPUS: dg.AssetOut(
-                description=CLEANED_CORPUS_DESCRIPTION,
-                group_name="corpus",
-                kinds={"pandas", store},
-                owners=OWNERS,
-                metadata=PARTITION_EXPR,
-            )
-        },
+        outs={CLEANED_CORPUS: corpus_out(CLEANED_CORPUS_DESCRIPTION, {"pandas", store})},
         ins={RAW_PAGES: dg.AssetIn()},
         check_specs=check_specs(CLEANED_CORPUS, partitions),
         **corpus,
