@@ -53,8 +53,10 @@ import sys
 
 from backend.cli import main
 
-sys.argv = ["doccano", "createuser", "--username", os.environ["DOCCANO_ADMIN_USERNAME"],
-            "--password", os.environ["ESWI_DOCCANO_PASSWORD"]]
+# `--option=value`: a value that starts with "-" (as 1 in 64 random passwords do) would
+# otherwise be read as another option.
+sys.argv = ["doccano", "createuser", f"--username={os.environ['DOCCANO_ADMIN_USERNAME']}",
+            f"--password={os.environ['ESWI_DOCCANO_PASSWORD']}"]
 main()
 PY
 
