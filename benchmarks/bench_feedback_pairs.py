@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from eswi_assets.assets.models.params import RewardParams
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.stores.feedback import COLUMNS
 from eswi_assets.training.base import load_pretrained
@@ -42,7 +43,7 @@ from eswi_assets.training.feedback_pairs import (
     user_rating_pairs,
 )
 from eswi_assets.training.pretrain import SHIPPED
-from eswi_assets.training.reward import RewardParams, train_reward
+from eswi_assets.training.reward import train_reward
 
 TOPICS = [f"第{i}則心得" for i in range(400)]
 
@@ -211,8 +212,7 @@ def main() -> None:
                     policy,
                     tokenizer,
                     "positive",
-                    params.model_copy(update={"seed": seed}),
-                    Path(tmp),
+                    params.model_copy(update={"seed": seed}).trl_config(Path(tmp)),
                 )
             m = result.metrics
             results.append(

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import torch
 
+from eswi_assets.training.base import tiny_gpt2
 from eswi_assets.training.device import detect_hardware
 from eswi_assets.training.pretrain import (
-    PretrainParams,
+    PretrainRecipe,
     corpus_blocks,
     corpus_lines,
-    gpt2_for,
     pretrain,
+    recipe,
 )
 from eswi_assets.training.tokenizer import train_character_tokenizer
 
@@ -38,9 +39,9 @@ def _peak() -> dict[str, float]:
     return peak
 
 
-def ours(params: PretrainParams) -> dict[str, float]:
+def ours(plan: PretrainRecipe) -> dict[str, float]:
     start = time.perf_counter()
-    result = pretrain(params, Path(tempfile.mkdtemp()))
+    result = pretrain(plan, Path(tempfile.mkdtemp()))
     seconds = time.perf_counter() - start
     tokens = result.metrics["train_tokens"]
     return {
@@ -51,17 +52,16 @@ def ours(params: PretrainParams) -> dict[str, float]:
     } | _peak()
 
 
-def plain_loop(params: PretrainParams) -> dict[str, float]:
-    chosen = params.resolved()
+def plain_loop(plan: PretrainRecipe) -> dict[str, float]:
     start = time.perf_counter()
-    lines = corpus_lines(int(chosen["max_characters"]))
-    tokenizer = train_character_tokenizer(lines, min_count=2, max_size=int(chosen["vocab_size"]))
-    blocks = torch.tensor(corpus_blocks(lines, tokenizer, int(chosen["block_size"])))
+    lines = corpus_lines(plan.max_characters)
+    tokenizer = train_character_tokenizer(lines, min_count=2, max_size=plan.vocab_size)
+    blocks = torch.tensor(corpus_blocks(lines, tokenizer, plan.block_size))
     device = detect_hardware().device
-    torch.manual_seed(params.seed)
-    model = gpt2_for(tokenizer, chosen).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=float(chosen["learning_rate"]))
-    batch, steps = int(chosen["batch_size"]), int(chosen["max_steps"])
+    torch.manual_seed(plan.seed)
+    model = tiny_gpt2(tokenizer, plan.shape).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=plan.learning_rate)
+    batch, steps = plan.batch_size, plan.max_steps
     model.train()
     loop_start = time.perf_counter()
     for step in range(steps):
@@ -77,7 +77,7 @@ def plain_loop(params: PretrainParams) -> dict[str, float]:
     if device == "cuda":
         torch.cuda.synchronize()
     end = time.perf_counter()
-    tokens = steps * batch * int(chosen["block_size"])
+    tokens = steps * batch * plan.block_size
     return {
         "seconds": end - start,
         "tokens_per_s": tokens / (end - start),
@@ -86,9 +86,9 @@ def plain_loop(params: PretrainParams) -> dict[str, float]:
     } | _peak()
 
 
-def _fresh(fn, params: PretrainParams) -> dict[str, float]:
+def _fresh(fn, plan: PretrainRecipe) -> dict[str, float]:
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        return pool.apply(fn, (params,))
+        return pool.apply(fn, (plan,))
 
 
 def main() -> None:
@@ -96,15 +96,14 @@ def main() -> None:
     parser.add_argument("--preset", default="cpu", choices=["cpu", "gpu", "test"])
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
-    params = PretrainParams(preset=args.preset, max_steps=args.steps, reuse=False)
-    chosen = params.resolved()
+    plan = recipe(args.preset, max_steps=args.steps)
     hardware = detect_hardware()
     print(
         f"device {hardware.device}, bf16 {hardware.bf16}, torch threads "
-        f"{torch.get_num_threads()}; preset {args.preset}: {chosen['n_layer']}x{chosen['n_embd']}, "
-        f"batch {chosen['batch_size']} x {chosen['block_size']} characters, {args.steps} steps"
+        f"{torch.get_num_threads()}; preset {args.preset}: {plan.n_layer}x{plan.n_embd}, "
+        f"batch {plan.batch_size} x {plan.block_size} characters, {args.steps} steps"
     )
-    rows = {"ours (base_model)": _fresh(ours, params), "plain PyTorch": _fresh(plain_loop, params)}
+    rows = {"ours (base_model)": _fresh(ours, plan), "plain PyTorch": _fresh(plain_loop, plan)}
     print(f"{'':18} {'seconds':>8} {'tokens/s':>9} {'in-loop tok/s':>14} {'peak RSS MiB':>13}")
     for label, row in rows.items():
         extra = f"  peak CUDA {row['peak_cuda_mib']:.0f} MiB" if "peak_cuda_mib" in row else ""

@@ -29,7 +29,7 @@ import torch
 
 from eswi_assets.demo_site.corpus import simplified_reviews, to_traditional
 from eswi_assets.stores.models import LocalModelStore, ModelArtifact
-from eswi_assets.training.base import TinyModelParams, base_model
+from eswi_assets.training.base import ModelShape, base_model
 
 CONCURRENCY = (1, 8, 32)
 MODES = {"batched": 32, "one-at-a-time": 1}
@@ -41,7 +41,7 @@ TORCH_THREADS = 1
 def save_model(data_dir: Path) -> None:
     texts = [to_traditional(t) for t in simplified_reviews("positive")[:400]]
     torch.manual_seed(0)
-    model, tokenizer = base_model(None, texts, TinyModelParams())
+    model, tokenizer = base_model(None, texts, ModelShape())
     store = LocalModelStore(base_dir=str(data_dir / "models"))
     store.save("ppo_model", "bench", ModelArtifact(model, tokenizer, "# bench model\n", {}))
 
@@ -153,7 +153,7 @@ def main() -> None:
                 server.wait(timeout=30)
 
     print(
-        f"tiny GPT-2 ({TinyModelParams().n_layer} layers, {TinyModelParams().n_embd} dims) on "
+        f"tiny GPT-2 ({ModelShape().n_layer} layers, {ModelShape().n_embd} dims) on "
         f"CPU, torch threads {TORCH_THREADS}, {args.requests} greedy requests of "
         f"{args.max_new_tokens} new tokens per level\n"
     )

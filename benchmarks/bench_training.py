@@ -1,8 +1,9 @@
-"""Training throughput of our SFT and PPO steps next to the same TRL trainer called directly.
+"""Training throughput of our SFT and PPO steps next to the trainer they run, called alone.
 
-Both sides get the same model, data and TRL config in the same run; the ratio is what our step
-adds around the trainer (tokenizer training, data preparation, checks, before/after sampling
-and judging). Each variant runs in a fresh process, so its peak memory is its own.
+Both sides get the same model, data and TRL config in the same run, and the trainer alone is
+built by the same builder the step uses (`sft_trainer`, `ppo_trainer`), so the ratio is what our
+step adds around that very trainer (data preparation, checks, before/after sampling and
+judging). Each variant runs in a fresh process, so its peak memory is its own.
 
     uv run python benchmarks/bench_training.py [--docs 240] [--epochs 3] [--episodes 128]
     uv run python benchmarks/bench_training.py --gpt2-small   # GPT-2-small-sized SFT (GPU)
@@ -26,14 +27,15 @@ from typing import Any
 import pandas as pd
 import torch
 
+from eswi_assets.assets.models.params import PpoParams, RewardParams, SftParams
 from eswi_assets.demo_site.corpus import simplified_reviews, to_traditional
 from eswi_assets.labeling.seed import seed_labels
-from eswi_assets.training.base import TinyModelParams, base_model
+from eswi_assets.training.base import ModelShape, base_model
 from eswi_assets.training.data import corpus_examples, label_pairs
 from eswi_assets.training.device import detect_hardware
-from eswi_assets.training.ppo import PpoParams, prompt_dataset, train_ppo
-from eswi_assets.training.reward import RewardParams, train_reward
-from eswi_assets.training.sft import SftParams, train_sft
+from eswi_assets.training.ppo import ppo_trainer, prompt_dataset, train_ppo
+from eswi_assets.training.reward import train_reward
+from eswi_assets.training.sft import sft_trainer, train_sft
 
 
 def review_corpus(n_docs: int, seed: int = 0) -> pd.DataFrame:
@@ -65,44 +67,31 @@ def _timed(fn: Callable[[], float]) -> dict[str, float]:
     return {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds} | _peak_memory()
 
 
-def fresh_model(corpus: pd.DataFrame, shape: TinyModelParams):
+def fresh_model(corpus: pd.DataFrame, shape: ModelShape):
     """A from-config GPT-2 with a character tokenizer over the corpus (base_model's shape)."""
     examples = corpus_examples(corpus)
     return base_model(None, (examples["prompt"] + examples["completion"]).tolist(), shape)
 
 
-def sft_ours(corpus: pd.DataFrame, params: SftParams, shape: TinyModelParams) -> dict[str, float]:
+def sft_ours(corpus: pd.DataFrame, params: SftParams, shape: ModelShape) -> dict[str, float]:
     def run() -> float:
         model, tokenizer = fresh_model(corpus, shape)
-        result = train_sft(corpus, params, Path(tempfile.mkdtemp()), model, tokenizer)
+        args = params.trl_config(Path(tempfile.mkdtemp()))
+        result = train_sft(corpus, model, tokenizer, args, params.sample_new_tokens)
         return result.metrics["train_tokens"] * params.epochs
 
     return _timed(run)
 
 
-def sft_direct(corpus: pd.DataFrame, params: SftParams, shape: TinyModelParams) -> dict[str, float]:
-    from datasets import Dataset
-    from trl import SFTTrainer
-
-    from eswi_assets.training.sft import save_every
-
+def sft_direct(corpus: pd.DataFrame, params: SftParams, shape: ModelShape) -> dict[str, float]:
     examples = corpus_examples(corpus)
     model, tokenizer = fresh_model(corpus, shape)
-    train = examples[examples["split"] == "sft"][["prompt", "completion"]]
-    held_out = examples[examples["split"] == "eval"][["prompt", "completion"]]
+    train = examples[examples["split"] == "sft"]
+    held_out = examples[examples["split"] == "eval"]
 
     def run() -> float:
-        trainer = SFTTrainer(
-            model=model,
-            args=params.trl_config(
-                Path(tempfile.mkdtemp()),
-                detect_hardware(),
-                save_every(len(train), params.batch_size, params.epochs),
-            ),
-            train_dataset=Dataset.from_pandas(train, preserve_index=False),
-            eval_dataset=Dataset.from_pandas(held_out, preserve_index=False),
-            processing_class=tokenizer,
-        )
+        args = params.trl_config(Path(tempfile.mkdtemp()))
+        trainer = sft_trainer(model, tokenizer, args, train, held_out)
         trainer.train()
         trainer.evaluate()
         return sum(len(ids) for ids in trainer.train_dataset["input_ids"]) * params.epochs
@@ -130,17 +119,14 @@ def ppo_ours(corpus: pd.DataFrame, params: PpoParams, models_dir: str) -> dict[s
     policy, tokenizer, scorer = _load(models_dir)
 
     def run() -> float:
-        train_ppo(corpus, policy, tokenizer, scorer, "positive", params, Path(tempfile.mkdtemp()))
+        args = params.trl_config(Path(tempfile.mkdtemp()))
+        train_ppo(corpus, policy, tokenizer, scorer, "positive", args, params.options())
         return _ppo_tokens(corpus, tokenizer, params)
 
     return _timed(run)
 
 
 def ppo_direct(corpus: pd.DataFrame, params: PpoParams, models_dir: str) -> dict[str, float]:
-    import copy
-
-    from trl.experimental.ppo import PPOTrainer
-
     policy, tokenizer, scorer = _load(models_dir)
     examples = corpus_examples(corpus)
     prompts = examples.loc[examples["split"] == "ppo", "prompt"].tolist()
@@ -148,16 +134,9 @@ def ppo_direct(corpus: pd.DataFrame, params: PpoParams, models_dir: str) -> dict
     policy.generation_config.min_new_tokens = params.min_response_length
 
     def run() -> float:
-        trainer = PPOTrainer(
-            args=params.trl_config(Path(tempfile.mkdtemp()), detect_hardware()),
-            processing_class=tokenizer,
-            model=policy,
-            ref_model=copy.deepcopy(policy),
-            reward_model=scorer,
-            value_model=copy.deepcopy(scorer),
-            train_dataset=prompt_dataset(prompts, tokenizer, params.max_prompt_length),
-            eval_dataset=prompt_dataset(held_out, tokenizer, params.max_prompt_length),
-        )
+        args = params.trl_config(Path(tempfile.mkdtemp()))
+        options = params.options()
+        trainer = ppo_trainer(policy, policy, scorer, tokenizer, args, options, prompts, held_out)
         trainer.train()
         return _ppo_tokens(corpus, tokenizer, params)
 
@@ -171,14 +150,14 @@ def _in_fresh_process(fn: Callable[..., dict[str, float]], *args: Any) -> dict[s
 
 def prepare_ppo_models(corpus: pd.DataFrame, models_dir: str, sft: SftParams) -> None:
     """An SFT policy and a reward model for both PPO variants to start from."""
-    model, tokenizer = fresh_model(corpus, TinyModelParams())
-    result = train_sft(corpus, sft, Path(tempfile.mkdtemp()), model, tokenizer)
+    model, tokenizer = fresh_model(corpus, ModelShape())
+    args = sft.trl_config(Path(tempfile.mkdtemp()))
+    result = train_sft(corpus, model, tokenizer, args, sft.sample_new_tokens)
     result.model.save_pretrained(f"{models_dir}/sft")
     result.tokenizer.save_pretrained(f"{models_dir}/sft")
     pairs = label_pairs(seed_labels(1000), "positive", 2000, 0)
-    reward = train_reward(
-        pairs, result.model, result.tokenizer, "positive", RewardParams(), Path(models_dir) / "r"
-    )
+    reward_args = RewardParams().trl_config(Path(models_dir) / "r")
+    reward = train_reward(pairs, result.model, result.tokenizer, "positive", reward_args)
     reward.model.save_pretrained(f"{models_dir}/reward")
 
 
@@ -206,9 +185,9 @@ def main() -> None:
     print(f"device {hardware.device}, bf16 {hardware.bf16}, torch threads {threads}")
     corpus = review_corpus(args.docs)
     shape = (
-        TinyModelParams(n_layer=12, n_embd=768, n_head=12, n_positions=1024, vocab_size=8000)
+        ModelShape(n_layer=12, n_embd=768, n_head=12, n_positions=1024, vocab_size=8000)
         if args.gpt2_small
-        else TinyModelParams()
+        else ModelShape()
     )
     sft = SftParams(epochs=args.epochs)
     report(

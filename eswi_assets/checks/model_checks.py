@@ -11,16 +11,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Protocol
 
 from eswi_assets.checks.base import Check, CheckOutcome, conditions_outcome
 from eswi_assets.keys import PPO_MODEL, REWARD_MODEL, SFT_MODEL
-from eswi_assets.training.ppo import PpoParams
-from eswi_assets.training.reward import RewardParams
-from eswi_assets.training.sft import SftParams
 
 SFT_GUARD = "beats_bigram_whole_characters_no_regression"
 REWARD_GUARD = "held_out_accuracy_and_adversarial_probes"
 PPO_GUARD = "judge_gain_bounded_kl_no_degeneration"
+
+
+class SftBar(Protocol):
+    """The SFT check's thresholds (`assets.models.params.SftParams` holds them)."""
+
+    min_gain_over_bigram: float
+    max_broken_share: float
+    regression_tolerance: float
+
+
+class RewardBar(Protocol):
+    """The reward check's thresholds (`assets.models.params.RewardParams`)."""
+
+    min_label_accuracy: float
+    probes_block: bool
+
+
+class PpoBar(Protocol):
+    """The PPO check's thresholds (`assets.models.params.PpoParams`)."""
+
+    min_judge_gain: float
+    min_judge_gain_low: float
+    max_kl_per_token: float
+    min_distinct_2_ratio: float
+    max_repeated_4gram_ratio: float
+    max_broken_share: float
 
 
 def _finite(value: float) -> bool:
@@ -28,7 +52,7 @@ def _finite(value: float) -> bool:
 
 
 def sft_guard(
-    metrics: Mapping[str, float], bar: SftParams, previous: Mapping[str, float] | None
+    metrics: Mapping[str, float], bar: SftBar, previous: Mapping[str, float] | None
 ) -> CheckOutcome:
     ce = float(metrics["eval_ce_per_char"])
     bigram = float(metrics["bigram_ce_per_char"])
@@ -44,7 +68,7 @@ def sft_guard(
     )
 
 
-def reward_guard(metrics: Mapping[str, float], bar: RewardParams) -> CheckOutcome:
+def reward_guard(metrics: Mapping[str, float], bar: RewardBar) -> CheckOutcome:
     accuracy = float(metrics.get("label_accuracy", float("nan")))
     conditions = {
         "label_accuracy": _finite(accuracy) and accuracy >= bar.min_label_accuracy,
@@ -58,7 +82,7 @@ def reward_guard(metrics: Mapping[str, float], bar: RewardParams) -> CheckOutcom
     )
 
 
-def ppo_guard(metrics: Mapping[str, float], bar: PpoParams) -> CheckOutcome:
+def ppo_guard(metrics: Mapping[str, float], bar: PpoBar) -> CheckOutcome:
     gain, low = float(metrics["judge_gain"]), float(metrics["judge_gain_low"])
     kl = float(metrics["kl_per_token"])
     distinct_ratio = metrics["ppo_distinct_2"] / max(metrics["sft_distinct_2"], 1e-9)

@@ -9,10 +9,9 @@ only when Settings name one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-import dagster as dg
-from pydantic import Field
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
@@ -30,14 +29,16 @@ class BaseModelError(ValueError):
     """The configured base model cannot be used."""
 
 
-class TinyModelParams(dg.Config):
-    """Shape of the from-config GPT-2 and its tokenizer (ignored when a base model is set)."""
+@dataclass(frozen=True)
+class ModelShape:
+    """Shape of a from-config GPT-2 and its character tokenizer (`vocab_size`: the most
+    frequent characters kept; `n_positions`: the longest prompt + response)."""
 
-    vocab_size: int = Field(default=4000, ge=16, description="Characters kept, most frequent.")
-    n_layer: int = Field(default=2, ge=1)
-    n_embd: int = Field(default=64, ge=8)
-    n_head: int = Field(default=2, ge=1)
-    n_positions: int = Field(default=512, ge=32, description="Longest prompt + response.")
+    vocab_size: int = 4000
+    n_layer: int = 2
+    n_embd: int = 64
+    n_head: int = 2
+    n_positions: int = 512
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
@@ -45,13 +46,15 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenize
     return train_character_tokenizer(texts, max_size=vocab_size)
 
 
-def tiny_gpt2(tokenizer: PreTrainedTokenizerBase, params: TinyModelParams) -> GPT2LMHeadModel:
+def tiny_gpt2(tokenizer: PreTrainedTokenizerBase, shape: ModelShape) -> GPT2LMHeadModel:
+    if shape.n_embd % shape.n_head:
+        raise BaseModelError(f"n_embd {shape.n_embd} is not a multiple of n_head {shape.n_head}")
     config = GPT2Config(
         vocab_size=len(tokenizer),
-        n_positions=params.n_positions,
-        n_embd=params.n_embd,
-        n_layer=params.n_layer,
-        n_head=params.n_head,
+        n_positions=shape.n_positions,
+        n_embd=shape.n_embd,
+        n_layer=shape.n_layer,
+        n_head=shape.n_head,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
@@ -86,10 +89,10 @@ def load_pretrained(name_or_path: str) -> tuple[PreTrainedModel, PreTrainedToken
 
 
 def base_model(
-    name_or_path: str | None, texts: Iterable[str], params: TinyModelParams
+    name_or_path: str | None, texts: Iterable[str], shape: ModelShape
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The configured checkpoint, or a fresh tiny GPT-2 whose tokenizer is learnt from `texts`."""
     if name_or_path:
         return load_pretrained(name_or_path)
-    tokenizer = train_tokenizer(texts, params.vocab_size)
-    return tiny_gpt2(tokenizer, params), tokenizer
+    tokenizer = train_tokenizer(texts, shape.vocab_size)
+    return tiny_gpt2(tokenizer, shape), tokenizer

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from eswi_assets.training.checkpoints import SAVE_EVERY_SHARE
+
 
 @dataclass(frozen=True)
 class Hardware:
@@ -26,16 +28,16 @@ class Hardware:
         """Keyword arguments for any `transformers.TrainingArguments` subclass."""
         return {"bf16": self.bf16, "fp16": False, "use_cpu": not self.on_gpu}
 
-    def shared_trainer_args(self, output_dir: Path, seed: int, save_steps: int) -> dict[str, Any]:
-        """What every trainer here is given alike: one checkpoint kept (enough to resume), NaN
-        losses logged as they are (so the non-finite-loss stop sees them), no trackers or
-        progress bars, precision from this hardware."""
+    def shared_trainer_args(self, output_dir: Path, seed: int) -> dict[str, Any]:
+        """What every trainer here is given alike: a checkpoint every `SAVE_EVERY_SHARE` of the
+        run, one kept (enough to resume), NaN losses logged as they are (so the non-finite-loss
+        stop sees them), no trackers or progress bars, precision from this hardware."""
         return {
             "output_dir": str(output_dir),
             "seed": seed,
             "logging_nan_inf_filter": False,
             "save_strategy": "steps",
-            "save_steps": save_steps,
+            "save_steps": SAVE_EVERY_SHARE,
             "save_total_limit": 1,
             "gradient_checkpointing": False,
             "report_to": "none",

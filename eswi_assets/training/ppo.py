@@ -11,99 +11,36 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 from datasets import Dataset
-from pydantic import Field
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, set_seed
 from trl.experimental.ppo import PPOConfig, PPOTrainer
 
 from eswi_assets.training.data import TrainingDataError, corpus_examples
-from eswi_assets.training.device import Hardware, detect_hardware
 from eswi_assets.training.generation import generate
 from eswi_assets.training.guards import StopOnNonFiniteLoss, require_finite
 from eswi_assets.training.judge import judge
 from eswi_assets.training.quality import kl_per_token, paired_bootstrap, sample_quality
+from eswi_assets.training.result import TrainingResult
 from eswi_assets.training.reward import score
 from eswi_assets.training.shaping import BudgetSpent, PpoBudget, ShapedReward
 
 
-class PpoParams(dg.Config):
-    """Launchpad-editable PPO hyperparameters; they map onto TRL's experimental `PPOConfig`."""
+@dataclass(frozen=True)
+class PpoOptions:
+    """What a PPO step needs beyond TRL's `PPOConfig`: the rollout rules, the shaping of the
+    reward, the budget that stops training early, and the before/after evaluation's size."""
 
-    episodes: int = Field(default=1024, ge=1, description="Prompts rolled out in total.")
-    batch_size: int = Field(default=16, ge=2, description="Rollouts per PPO update.")
-    mini_batches: int = Field(default=2, ge=1)
-    ppo_epochs: int = Field(default=4, ge=1)
-    learning_rate: float = Field(default=3e-4, gt=0, description="High: the default is tiny.")
-    response_length: int = Field(
-        default=96, ge=8, description="New tokens per rollout; TRL's 53 cuts bodies short."
-    )
-    min_response_length: int = Field(
-        default=32, ge=0, description="EOS is blocked before this many tokens (no empty replies)."
-    )
-    max_prompt_length: int = Field(default=64, ge=8, description="Prompt tokens kept (the end).")
-    temperature: float = Field(default=0.7, gt=0)
-    kl_coef: float = Field(default=0.05, ge=0)
-    repetition_penalty: float = Field(
-        default=4.0,
-        ge=0,
-        description="Subtracted from the reward x a rollout's repeated-bigram share (0: off).",
-    )
-    budget_kl_per_token: float = Field(
-        default=0.25, gt=0, description="Training stops past this KL from SFT (nats/token)."
-    )
-    budget_entropy_ratio: float = Field(
-        default=0.7, ge=0, lt=1, description="Training stops below this share of the entropy."
-    )
-    missing_eos_penalty: float | None = Field(default=None, ge=0)
-    eval_prompts: int = Field(default=64, ge=1, description="Held-out prompts for before/after.")
-    eval_samples: int = Field(default=4, ge=1, description="Responses per held-out prompt.")
-    seed: int = 42
-    min_judge_gain: float = Field(
-        default=0.05, description="Check: least rise of the judge's target-sentiment rate."
-    )
-    min_judge_gain_low: float = Field(
-        default=0.0, description="Check: the gain interval's lower bound must be above this."
-    )
-    max_kl_per_token: float = Field(default=0.5, gt=0, description="Check: KL limit, nats/token.")
-    min_distinct_2_ratio: float = Field(default=0.8, ge=0, description="Check: vs SFT's.")
-    max_repeated_4gram_ratio: float = Field(default=1.5, gt=0, description="Check: vs SFT's.")
-    max_broken_share: float = Field(default=0.0, ge=0, description="Check: broken characters.")
-
-    def trl_config(self, output_dir: Path, hardware: Hardware) -> PPOConfig:
-        # PPO checkpoints are never resumed (TRL's PPO trainer has no resume), so none is saved.
-        return PPOConfig(
-            **{**hardware.shared_trainer_args(output_dir, self.seed, 1), "save_strategy": "no"},
-            total_episodes=self.episodes,
-            per_device_train_batch_size=self.batch_size,
-            per_device_eval_batch_size=self.batch_size,
-            local_rollout_forward_batch_size=self.batch_size,
-            num_mini_batches=self.mini_batches,
-            num_ppo_epochs=self.ppo_epochs,
-            learning_rate=self.learning_rate,
-            response_length=self.response_length,
-            temperature=self.temperature,
-            kl_coef=self.kl_coef,
-            missing_eos_penalty=self.missing_eos_penalty,
-            stop_token="eos",
-            num_sample_generations=0,
-            logging_steps=1,
-        )
-
-
-@dataclass
-class PpoResult:
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    metrics: dict[str, float]
-    history: list[dict] = field(default_factory=list)
-    samples: pd.DataFrame = field(default_factory=pd.DataFrame)
-    stop_reason: str = "all episodes run"
+    min_response_length: int  # EOS is blocked before this many tokens (no empty replies)
+    max_prompt_length: int  # prompt tokens kept (the end)
+    repetition_penalty: float  # subtracted x a rollout's repeated-bigram share (0: off)
+    budget_kl_per_token: float  # training stops past this KL from SFT (nats/token)
+    budget_entropy_ratio: float  # training stops below this share of the entropy
+    eval_prompts: int  # held-out prompts for before/after
+    eval_samples: int  # responses per held-out prompt
 
 
 def prompt_dataset(
@@ -119,17 +56,16 @@ def rollouts(
     reward_model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     prompts: list[str],
-    params: PpoParams,
+    args: PPOConfig,
+    options: PpoOptions,
     target: str,
 ) -> pd.DataFrame:
     """Sampled responses to `prompts`, scored by the reward model and by the independent judge."""
     cut = [
         tokenizer.decode(i)
-        for i in prompt_dataset(prompts, tokenizer, params.max_prompt_length)["input_ids"]
+        for i in prompt_dataset(prompts, tokenizer, options.max_prompt_length)["input_ids"]
     ]
-    responses = generate(
-        policy, tokenizer, cut, params.response_length, params.seed, params.temperature
-    )
+    responses = generate(policy, tokenizer, cut, args.response_length, args.seed, args.temperature)
     return pd.DataFrame(
         {
             "prompt": prompts,
@@ -150,61 +86,91 @@ def last_logged(history: list[dict], key: str, n: int = 3) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def ppo_trainer(
+    policy: PreTrainedModel,
+    reference: PreTrainedModel,
+    reward_model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    args: PPOConfig,
+    options: PpoOptions,
+    prompts: Sequence[str],
+    eval_prompts: Sequence[str],
+    callbacks: Sequence[TrainerCallback] = (),
+) -> PPOTrainer:
+    """The PPO trainer the pipeline runs (and the benchmark times): the reward shaped against
+    repetition, the value model a trainable copy of the reward model, prompts cut from the left.
+    The policy's minimum response length must already be set (`min_new_tokens`)."""
+    return PPOTrainer(
+        args=args,
+        processing_class=tokenizer,
+        model=policy,
+        ref_model=copy.deepcopy(reference),
+        reward_model=ShapedReward(reward_model, options.repetition_penalty),
+        value_model=copy.deepcopy(reward_model),
+        train_dataset=prompt_dataset(prompts, tokenizer, options.max_prompt_length),
+        eval_dataset=prompt_dataset(eval_prompts, tokenizer, options.max_prompt_length),
+        callbacks=[StopOnNonFiniteLoss("ppo_model"), *callbacks],
+    )
+
+
 def train_ppo(
     corpus: pd.DataFrame,
     policy: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     reward_model: PreTrainedModel,
     target: str,
-    params: PpoParams,
-    output_dir: Path,
+    args: PPOConfig,
+    options: PpoOptions,
     callbacks: Sequence[TrainerCallback] = (),
-) -> PpoResult:
+) -> TrainingResult:
+    """PPO on the "ppo" split's prompts, then the same held-out prompts sampled before and after
+    and scored by the reward model and the judge."""
     examples = corpus_examples(corpus)
     train_prompts = examples.loc[examples["split"] == "ppo", "prompt"].tolist()
-    eval_prompts = examples.loc[examples["split"] == "eval", "prompt"].head(params.eval_prompts)
-    if len(train_prompts) < params.batch_size:
+    eval_prompts = examples.loc[examples["split"] == "eval", "prompt"].head(options.eval_prompts)
+    batch_size = args.per_device_train_batch_size
+    if len(train_prompts) < batch_size:
         raise TrainingDataError(
             f"cleaned_corpus gives {len(train_prompts)} PPO prompts, fewer than one batch "
-            f"({params.batch_size}); lower batch_size or crawl more documents"
+            f"({batch_size}); lower batch_size or crawl more documents"
         )
     if len(eval_prompts) < 8:
         raise TrainingDataError(
             f"cleaned_corpus gives {len(eval_prompts)} held-out prompts; the judge needs at "
             "least 8 for an interval: crawl more documents"
         )
-    set_seed(params.seed)
+    set_seed(args.seed)
     reference = copy.deepcopy(policy)
     # Stopping at once is the cheapest way to dodge both a low score and the KL penalty, and a
     # tiny policy finds it within a few updates; a minimum length keeps PPO on the content.
     # TRL's rollouts and `generate` both merge this from the model's generation config.
-    policy.generation_config.min_new_tokens = params.min_response_length
-    evaluation = [p for p in eval_prompts for _ in range(params.eval_samples)]
-    before = rollouts(policy, reward_model, tokenizer, evaluation, params, target)
+    policy.generation_config.min_new_tokens = options.min_response_length
+    evaluation = [p for p in eval_prompts for _ in range(options.eval_samples)]
+    before = rollouts(policy, reward_model, tokenizer, evaluation, args, options, target)
     budget = PpoBudget(
-        params.budget_kl_per_token, params.budget_entropy_ratio, params.response_length
+        options.budget_kl_per_token, options.budget_entropy_ratio, args.response_length
     )
-    trainer = PPOTrainer(
-        args=params.trl_config(output_dir, detect_hardware()),
-        processing_class=tokenizer,
-        model=policy,
-        ref_model=copy.deepcopy(reference),
-        reward_model=ShapedReward(reward_model, params.repetition_penalty),
-        value_model=copy.deepcopy(reward_model),
-        train_dataset=prompt_dataset(train_prompts, tokenizer, params.max_prompt_length),
-        eval_dataset=prompt_dataset(eval_prompts, tokenizer, params.max_prompt_length),
-        callbacks=[StopOnNonFiniteLoss("ppo_model"), budget, *callbacks],
+    trainer = ppo_trainer(
+        policy,
+        reference,
+        reward_model,
+        tokenizer,
+        args,
+        options,
+        train_prompts,
+        eval_prompts.tolist(),
+        [budget, *callbacks],
     )
     with contextlib.suppress(BudgetSpent):
         trainer.train()
     model = trainer.policy_model
-    after = rollouts(model, reward_model, tokenizer, evaluation, params, target)
+    after = rollouts(model, reward_model, tokenizer, evaluation, args, options, target)
     # The minimum length is a rollout rule, not part of the model: served with it, the A/B test
     # would compare decoding settings instead of models.
     model.generation_config.min_new_tokens = reference.generation_config.min_new_tokens
     history = trainer.state.log_history
     gain, low, high = paired_bootstrap(
-        before["judge"], after["judge"], before["prompt"], seed=params.seed
+        before["judge"], after["judge"], before["prompt"], seed=args.seed
     )
     metrics = {
         "judge_gain": gain,
@@ -245,4 +211,4 @@ def train_ppo(
         }
     )
     reason = f"budget spent: {budget.reason}" if budget.reason else "all episodes run"
-    return PpoResult(model, tokenizer, metrics, history, samples, reason)
+    return TrainingResult(model, tokenizer, metrics, history, samples, reason)

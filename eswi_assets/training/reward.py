@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import dagster as dg
 import numpy as np
 import pandas as pd
 import torch
 from datasets import Dataset
-from pydantic import Field
 from transformers import (
     AutoModelForSequenceClassification,
     PreTrainedModel,
@@ -29,9 +26,8 @@ from trl import RewardConfig, RewardTrainer
 from trl.experimental.utils import get_reward
 
 from eswi_assets.training.checkpoints import last_checkpoint
-from eswi_assets.training.device import Hardware, detect_hardware
 from eswi_assets.training.guards import StopOnNonFiniteLoss
-from eswi_assets.training.sft import save_every
+from eswi_assets.training.result import TrainingResult
 
 # Fixed minimal pairs (same topic, opposite sentiment) whose scores must fall in the right order
 # after every training run: a flipped label (or a flipped sign somewhere) has silently broken
@@ -60,51 +56,6 @@ REPEATED_PHRASES = {
     "negative": ["很差，", "失望", "爛透了！", "不推薦", "生氣"],
 }
 REPEATS = 15
-
-
-class RewardParams(dg.Config):
-    """Launchpad-editable reward-model hyperparameters; they map onto TRL's `RewardConfig`."""
-
-    # Three epochs at 3e-4 over 3,000 seed sentences per label: on the review-pretrained backbone
-    # six epochs at 1e-3 fit the training pairs perfectly and fell to 0.78 held out, with a
-    # repeated phrase outscoring genuine text.
-    epochs: float = Field(default=3.0, gt=0)
-    batch_size: int = Field(default=16, ge=1)
-    learning_rate: float = Field(default=3e-4, gt=0)
-    max_length: int = Field(default=128, ge=8, description="Tokens per scored text (with EOS).")
-    max_label_pairs: int = Field(default=4000, ge=8)
-    seed: int = 42
-    min_label_accuracy: float = Field(
-        default=0.82,
-        ge=0,
-        le=1,
-        description="Check: held-out accuracy on label pairs (the default CPU model reaches "
-        "0.85; a coin flip scores 0.5, a flipped label ~0.2).",
-    )
-    probes_block: bool = Field(
-        default=True, description="Check: a repeated phrase or padded text must not win."
-    )
-
-    def trl_config(self, output_dir: Path, hardware: Hardware, save_steps: int) -> RewardConfig:
-        return RewardConfig(
-            **hardware.shared_trainer_args(output_dir, self.seed, save_steps),
-            num_train_epochs=self.epochs,
-            per_device_train_batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            warmup_steps=0.05,
-            max_length=self.max_length,
-            data_seed=self.seed,
-            logging_steps=5,
-        )
-
-
-@dataclass
-class RewardResult:
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    metrics: dict[str, float]
-    history: list[dict] = field(default_factory=list)
-    probes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def reward_model_from(policy: PreTrainedModel) -> PreTrainedModel:
@@ -216,36 +167,48 @@ def adversarial_probes(
     }
 
 
+def reward_trainer(
+    policy: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    args: RewardConfig,
+    train: pd.DataFrame,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> RewardTrainer:
+    """The reward trainer the pipeline runs: a scorer on the policy's backbone, pre-tokenized
+    pairs in a seeded shuffle, stopped on a non-finite loss."""
+    dataset = pair_dataset(train, tokenizer, args.max_length).shuffle(seed=args.seed)
+    return RewardTrainer(
+        model=reward_model_from(policy),
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        callbacks=[StopOnNonFiniteLoss("reward_model"), *callbacks],
+    )
+
+
 def train_reward(
     pairs: pd.DataFrame,
     policy: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     target: str,
-    params: RewardParams,
-    output_dir: Path,
+    args: RewardConfig,
     callbacks: Sequence[TrainerCallback] = (),
-) -> RewardResult:
-    """Train on the pairs' "train" split; report held-out accuracy per source and the probes."""
+) -> TrainingResult:
+    """Train on the pairs' "train" split; report held-out accuracy per source and the probes.
+    Resumes a checkpoint in `args.output_dir` if one is there (a retried step)."""
     train, held_out = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "eval"]
-    set_seed(params.seed)
-    save_steps = save_every(len(train), params.batch_size, params.epochs)
-    trainer = RewardTrainer(
-        model=reward_model_from(policy),
-        args=params.trl_config(output_dir, detect_hardware(), save_steps),
-        train_dataset=pair_dataset(train, tokenizer, params.max_length).shuffle(seed=params.seed),
-        processing_class=tokenizer,
-        callbacks=[StopOnNonFiniteLoss("reward_model"), *callbacks],
-    )
-    trainer.train(resume_from_checkpoint=last_checkpoint(output_dir))
+    set_seed(args.seed)
+    trainer = reward_trainer(policy, tokenizer, args, train, callbacks)
+    trainer.train(resume_from_checkpoint=last_checkpoint(Path(args.output_dir)))
     model = trainer.model
     probes = probe_scores(model, tokenizer, target)
     adversarial, adversarial_metrics = adversarial_probes(model, tokenizer, target)
     metrics = {
-        **pair_metrics(model, tokenizer, held_out, params.max_length),
+        **pair_metrics(model, tokenizer, held_out, args.max_length),
         **adversarial_metrics,
         "train_pairs": float(len(train)),
         "optimizer_steps": float(trainer.state.global_step),
-        "save_steps": float(save_steps),
+        "save_steps": float(trainer.state.save_steps),
         "probe_order_ok": float(probes["in_order"].all()),
         "probe_gap": float((probes["preferred_reward"] - probes["other_reward"]).mean()),
     }
@@ -263,4 +226,4 @@ def train_reward(
     )
     attack_rows = adversarial.rename(columns={"genuine_floor": "must_beat_or_stay_below"})
     probe_table = pd.concat([pair_rows, attack_rows], ignore_index=True)
-    return RewardResult(model, tokenizer, metrics, trainer.state.log_history, probe_table)
+    return TrainingResult(model, tokenizer, metrics, trainer.state.log_history, probe_table)

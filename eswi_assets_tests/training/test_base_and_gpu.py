@@ -10,7 +10,7 @@ from transformers import BertTokenizerFast, GPT2Config, GPT2LMHeadModel
 
 from eswi_assets.assets.models import build_model_assets
 from eswi_assets.settings import Settings
-from eswi_assets.training.base import BaseModelError, TinyModelParams, base_model
+from eswi_assets.training.base import BaseModelError, ModelShape, base_model
 from eswi_assets_tests.training.conftest import review_corpus
 
 TEXTS = ["社區長照據點今天開幕，長輩們很開心。", "志工熱心服務，大家都很滿意。"] * 20
@@ -20,7 +20,7 @@ def test_character_tokenizer_round_trips_every_character_of_the_corpus():
     corpus = review_corpus(200)
     texts = (corpus["title"] + "\n" + corpus["summary"] + " " + corpus["body"]).tolist()
     texts.append("ABC-1234 ｘｙ 123，mixed ASCII\tand\nwhitespace！")
-    _, tokenizer = base_model(None, texts, TinyModelParams(vocab_size=8000))
+    _, tokenizer = base_model(None, texts, ModelShape(vocab_size=8000))
     for text in texts:
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         assert len(ids) == len(text), "one token per character"
@@ -30,7 +30,7 @@ def test_character_tokenizer_round_trips_every_character_of_the_corpus():
 
 
 def test_character_tokenizer_marks_unseen_characters_and_never_splits_one():
-    _, tokenizer = base_model(None, TEXTS, TinyModelParams(vocab_size=300))
+    _, tokenizer = base_model(None, TEXTS, ModelShape(vocab_size=300))
     ids = tokenizer("龘社區", add_special_tokens=False)["input_ids"]
     assert ids[0] == tokenizer.unk_token_id
     assert tokenizer.decode(ids, skip_special_tokens=True) == "社區"
@@ -41,7 +41,7 @@ def test_character_tokenizer_marks_unseen_characters_and_never_splits_one():
 def test_missing_base_model_directory_is_named_in_the_error(tmp_path: Path):
     missing = tmp_path / "no-such-model"
     with pytest.raises(BaseModelError, match=str(missing)):
-        base_model(str(missing), TEXTS, TinyModelParams())
+        base_model(str(missing), TEXTS, ModelShape())
 
 
 def test_local_base_model_with_a_bert_tokenizer_gets_eos_and_a_separate_pad(tmp_path: Path):
@@ -52,7 +52,7 @@ def test_local_base_model_with_a_bert_tokenizer_gets_eos_and_a_separate_pad(tmp_
     GPT2LMHeadModel(
         GPT2Config(vocab_size=len(tokenizer), n_layer=1, n_embd=16, n_head=2)
     ).save_pretrained(tmp_path)
-    model, loaded = base_model(str(tmp_path), [], TinyModelParams())
+    model, loaded = base_model(str(tmp_path), [], ModelShape())
     assert loaded.eos_token == "[SEP]"
     assert loaded.pad_token_id != loaded.eos_token_id
     assert model.config.pad_token_id == loaded.pad_token_id

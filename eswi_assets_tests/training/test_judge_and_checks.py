@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from eswi_assets.assets.models.params import PpoParams, RewardParams, SftParams
 from eswi_assets.checks.model_checks import ppo_guard, reward_guard, sft_guard
 from eswi_assets.training import reward
 from eswi_assets.training.judge import judge, sentiment_labels
-from eswi_assets.training.ppo import PpoParams
 from eswi_assets.training.quality import (
     CharNgramBaseline,
     broken_share,
@@ -21,8 +21,6 @@ from eswi_assets.training.quality import (
     repeated_ngram_share,
     sample_quality,
 )
-from eswi_assets.training.reward import RewardParams
-from eswi_assets.training.sft import SftParams
 from eswi_assets_tests.training.conftest import reviews
 
 HAPPY = "服務很好，房間乾淨又舒適，非常滿意，下次還會再來。"

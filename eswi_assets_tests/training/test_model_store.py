@@ -24,7 +24,7 @@ from eswi_assets.stores.models import (
     S3ModelStore,
     StoredModel,
 )
-from eswi_assets.training.base import TinyModelParams, tiny_gpt2, train_tokenizer
+from eswi_assets.training.base import ModelShape, tiny_gpt2, train_tokenizer
 from eswi_assets.training.reward import reward_model_from
 
 TEXTS = ["社區長照據點今天開幕，長輩們很開心。", "志工熱心服務，大家都很滿意。"] * 20
@@ -34,7 +34,7 @@ BUCKET = "eswi-models"
 def artifact(seed: int = 0, promote: bool = True) -> ModelArtifact:
     torch.manual_seed(seed)
     tokenizer = train_tokenizer(TEXTS, 300)
-    model = tiny_gpt2(tokenizer, TinyModelParams(n_positions=64, n_embd=16, n_layer=1))
+    model = tiny_gpt2(tokenizer, ModelShape(n_positions=64, n_embd=16, n_layer=1))
     return ModelArtifact(model, tokenizer, "# card\n", {"eval_loss": 1.5}, promote=promote)
 
 

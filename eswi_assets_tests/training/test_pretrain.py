@@ -9,19 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from eswi_assets.assets.models.params import PretrainParams
 from eswi_assets.demo_site.corpus import simplified_reviews, to_traditional
 from eswi_assets.labeling.seed import seed_labels
 from eswi_assets.training import judge
-from eswi_assets.training.base import TinyModelParams, tiny_gpt2, train_tokenizer
+from eswi_assets.training.base import ModelShape, tiny_gpt2, train_tokenizer
 from eswi_assets.training.pretrain import (
     REVIEW_SHARE,
     SHIPPED,
     PretrainError,
-    PretrainParams,
     corpus_lines,
     expected_fingerprint,
     news_lines,
     pretrain,
+    recipe,
     review_lines,
     shipped_fingerprint,
     tokenizer_matches,
@@ -29,7 +30,7 @@ from eswi_assets.training.pretrain import (
 from eswi_assets.training.reward import PROBE_PAIRS, REPEATED_PHRASES
 from eswi_assets_tests.training.conftest import reviews
 
-MAX_CHARACTERS = int(PretrainParams().resolved()["max_characters"])
+MAX_CHARACTERS = recipe().max_characters
 
 
 @pytest.fixture(scope="module")
@@ -69,16 +70,22 @@ def test_no_demo_seed_probe_or_test_text_is_in_the_pretraining_corpus(corpus_tex
 
 
 def test_data_version_is_stable_and_follows_the_settings():
-    params = PretrainParams(preset="test")
-    reseeded = params.model_copy(update={"seed": 1})
-    assert expected_fingerprint(params) == expected_fingerprint(PretrainParams(preset="test"))
-    assert expected_fingerprint(params) != expected_fingerprint(reseeded)
+    plan = recipe("test")
+    assert expected_fingerprint(plan) == expected_fingerprint(recipe("test"))
+    assert expected_fingerprint(plan) != expected_fingerprint(recipe("test", seed=1))
+
+
+def test_launchpad_config_picks_the_preset_and_replaces_only_what_it_sets():
+    assert PretrainParams().recipe() == recipe("cpu")
+    changed = PretrainParams(preset="test", block_size=32).recipe()
+    assert changed == recipe("test", block_size=32)
+    assert changed.max_steps == recipe("test").max_steps
 
 
 def test_shipped_checkpoint_is_the_cpu_presets_own_and_fits_its_tokenizer():
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    assert shipped_fingerprint() == expected_fingerprint(PretrainParams())
+    assert shipped_fingerprint() == expected_fingerprint(recipe())
     model = AutoModelForCausalLM.from_pretrained(SHIPPED)
     tokenizer = AutoTokenizer.from_pretrained(SHIPPED)
     tokenizer_matches(model, tokenizer)
@@ -88,22 +95,22 @@ def test_shipped_checkpoint_is_the_cpu_presets_own_and_fits_its_tokenizer():
 
 @pytest.mark.slow
 def test_test_preset_pretrains_a_model_that_fits_its_tokenizer(tmp_path: Path):
-    result = pretrain(PretrainParams(preset="test"), tmp_path)
+    result = pretrain(recipe("test"), tmp_path)
     tokenizer_matches(result.model, result.tokenizer)
     assert result.metrics["eval_loss_per_char"] < 8.0
     assert result.metrics["unknown_share"] < 0.05
 
 
 def test_a_corpus_too_small_for_the_preset_stops_with_the_cause(tmp_path: Path):
-    params = PretrainParams(preset="test", max_characters=1000, block_size=512)
+    plan = recipe("test", max_characters=1000, block_size=512)
     with pytest.raises(PretrainError, match="raise max_characters or lower block_size"):
-        pretrain(params, tmp_path)
+        pretrain(plan, tmp_path)
 
 
 def test_a_checkpoint_that_does_not_fit_the_tokenizer_is_refused():
     small = train_tokenizer(["社區長照"], vocab_size=100)
     large = train_tokenizer(["社區長照據點今天開幕，長輩們很開心。志工熱心服務"], vocab_size=100)
-    model = tiny_gpt2(small, TinyModelParams(n_layer=1, n_embd=16, n_head=2, n_positions=64))
+    model = tiny_gpt2(small, ModelShape(n_layer=1, n_embd=16, n_head=2, n_positions=64))
     with pytest.raises(PretrainError, match="rematerialize base_model"):
         tokenizer_matches(model, large)
 

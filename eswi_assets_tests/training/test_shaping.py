@@ -8,7 +8,7 @@ import torch
 from transformers import TrainerControl, TrainerState, TrainingArguments
 from trl.experimental.utils import get_reward
 
-from eswi_assets.training.base import TinyModelParams, tiny_gpt2, train_tokenizer
+from eswi_assets.training.base import ModelShape, tiny_gpt2, train_tokenizer
 from eswi_assets.training.reward import reward_model_from
 from eswi_assets.training.shaping import (
     BudgetSpent,
@@ -30,7 +30,7 @@ def test_repeated_bigram_share_counts_repeats_so_far_and_ignores_padding():
 @pytest.fixture(scope="module")
 def reward_model_and_tokenizer():
     tokenizer = train_tokenizer(["社區長照據點今天開幕，長輩們很開心。志工熱心服務。"], 200)
-    policy = tiny_gpt2(tokenizer, TinyModelParams(n_layer=1, n_embd=16, n_head=2, n_positions=64))
+    policy = tiny_gpt2(tokenizer, ModelShape(n_layer=1, n_embd=16, n_head=2, n_positions=64))
     return reward_model_from(policy).eval(), tokenizer
 
 

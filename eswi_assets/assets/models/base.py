@@ -16,6 +16,7 @@ from eswi_assets.assets.models.common import (
     load_snippet,
     training_kwargs,
 )
+from eswi_assets.assets.models.params import PretrainParams
 from eswi_assets.keys import BASE_MODEL
 from eswi_assets.settings import Settings
 from eswi_assets.stores.models import (
@@ -29,8 +30,6 @@ from eswi_assets.training.cards import CardFacts
 from eswi_assets.training.pretrain import (
     FINGERPRINT_FILE,
     SHIPPED,
-    PretrainParams,
-    PretrainResult,
     expected_fingerprint,
     pretrain,
     shipped_fingerprint,
@@ -38,6 +37,7 @@ from eswi_assets.training.pretrain import (
 from eswi_assets.training.pretrain import (
     RECIPE_VERSION as PRETRAIN_CODE_VERSION,
 )
+from eswi_assets.training.result import TrainingResult
 
 
 def reusable_base(
@@ -86,16 +86,16 @@ def build_base_model(settings: Settings) -> dg.AssetsDefinition:
             model, tokenizer = load_pretrained(settings.base_model)
             fingerprint, source = f"hub:{settings.base_model}", settings.base_model
             metrics = {"parameters": float(model.num_parameters())}
-            result = PretrainResult(model, tokenizer, metrics, fingerprint)
+            result = TrainingResult(model, tokenizer, metrics, data_version=fingerprint)
         else:
-            fingerprint = expected_fingerprint(config)
+            fingerprint = expected_fingerprint(config.recipe())
             stored, metrics, source = reusable_base(model_store, config, fingerprint)
             if stored is None:
                 output_dir, _ = checkpointing(model_store, BASE_MODEL, context)
-                result = pretrain(config, output_dir)
+                result = pretrain(config.recipe(), output_dir)
             else:
                 model, tokenizer = stored.load()
-                result = PretrainResult(model, tokenizer, metrics, fingerprint)
+                result = TrainingResult(model, tokenizer, metrics, data_version=fingerprint)
         context.log.info(f"base_model {fingerprint}: {source}")
         card = CardFacts(
             name="ESWI base model",

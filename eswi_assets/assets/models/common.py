@@ -20,12 +20,7 @@ from eswi_assets.stores.models import (
     ModelStore,
 )
 from eswi_assets.training.cards import CardFacts, model_card
-from eswi_assets.training.ppo import PpoResult
-from eswi_assets.training.pretrain import (
-    PretrainResult,
-)
-from eswi_assets.training.reward import RewardResult
-from eswi_assets.training.sft import TrainingResult
+from eswi_assets.training.result import TrainingResult
 
 OWNERS = ["team:ml-engineering"]
 MODEL_KINDS = {"pytorch", "transformers"}
@@ -49,7 +44,7 @@ def checkpointing(
 
 def artifact(
     context: dg.AssetExecutionContext,
-    result: TrainingResult | RewardResult | PpoResult | PretrainResult,
+    result: TrainingResult,
     card: CardFacts,
     check: CheckOutcome | None = None,
     data_version: str | None = None,

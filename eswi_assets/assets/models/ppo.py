@@ -19,6 +19,7 @@ from eswi_assets.assets.models.common import (
     load_snippet,
     training_kwargs,
 )
+from eswi_assets.assets.models.params import PpoParams
 from eswi_assets.checks.gates import gated_frame
 from eswi_assets.checks.model_checks import (
     PPO_GUARD as PPO_GUARD_NAME,
@@ -40,15 +41,16 @@ from eswi_assets.training.cards import CardFacts
 from eswi_assets.training.data import (
     TrainingDataError,
 )
-from eswi_assets.training.ppo import PpoParams, PpoResult, train_ppo
+from eswi_assets.training.ppo import train_ppo
+from eswi_assets.training.result import TrainingResult
 
 
-def ppo_metadata(result: PpoResult) -> dict[str, dg.MetadataValue]:
+def ppo_metadata(result: TrainingResult) -> dict[str, dg.MetadataValue]:
     m = result.metrics
     return {
         **floats(m, list(m)),
         "stopped": dg.MetadataValue.text(result.stop_reason),
-        "samples": table(result.samples.head(8), chars=60),
+        "samples": table(result.examples.head(8), chars=60),
         "reward_plot": line_plot(
             {"reward model score": history_series(result.history, "objective/scores")},
             "PPO reward per update",
@@ -92,14 +94,10 @@ def build_ppo_model(settings: Settings) -> dg.AssetsDefinition:
                 f"reward_model {reward_model.version} uses another tokenizer than sft_model "
                 f"{sft_model.version}; rematerialize reward_model after sft_model"
             )
+        output_dir, callbacks = checkpointing(model_store, PPO_MODEL, context)
+        args, options = config.trl_config(output_dir), config.options()
         result = train_ppo(
-            cleaned_corpus,
-            policy,
-            tokenizer,
-            scorer,
-            target,
-            config,
-            *checkpointing(model_store, PPO_MODEL, context),
+            cleaned_corpus, policy, tokenizer, scorer, target, args, options, callbacks
         )
         check = ppo_guard(result.metrics, config)
         card = CardFacts(

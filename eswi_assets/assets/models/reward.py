@@ -18,6 +18,7 @@ from eswi_assets.assets.models.common import (
     load_snippet,
     training_kwargs,
 )
+from eswi_assets.assets.models.params import RewardParams
 from eswi_assets.checks.model_checks import (
     model_check,
     reward_guard,
@@ -37,7 +38,8 @@ from eswi_assets.training.data import (
     repetition_pairs,
 )
 from eswi_assets.training.feedback_pairs import FEEDBACK_SOURCES, MIN_GAP, feedback_pairs
-from eswi_assets.training.reward import RewardParams, RewardResult, train_reward
+from eswi_assets.training.result import TrainingResult
+from eswi_assets.training.reward import train_reward
 
 
 def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
@@ -48,13 +50,13 @@ def pair_counts(pairs: pd.DataFrame) -> dict[str, int]:
     return {f"{source}_pairs": int(n) for source, n in sorted(counts.items())}
 
 
-def reward_metadata(result: RewardResult, counts: dict[str, int]) -> dict[str, dg.MetadataValue]:
+def reward_metadata(result: TrainingResult, counts: dict[str, int]) -> dict[str, dg.MetadataValue]:
     m = result.metrics
     return {
         **floats(m, [k for k in m if k.endswith(("accuracy", "margin")) or k == "probe_gap"]),
         **{k: dg.MetadataValue.int(int(m[k])) for k in m if k.endswith("pairs")},
         **{k: dg.MetadataValue.int(n) for k, n in counts.items()},
-        "probes": table(result.probes),
+        "probes": table(result.examples),
         "loss_plot": line_plot(
             {
                 "loss": history_series(result.history, "loss"),
@@ -96,14 +98,9 @@ def build_reward_model(settings: Settings) -> dg.AssetsDefinition:
             "pairs (train + held out): " + ", ".join(f"{n} {k}" for k, n in counts.items())
         )
         policy, tokenizer = sft_model.load()
-        result = train_reward(
-            every_pair,
-            policy,
-            tokenizer,
-            target,
-            config,
-            *checkpointing(model_store, REWARD_MODEL, context),
-        )
+        output_dir, callbacks = checkpointing(model_store, REWARD_MODEL, context)
+        args = config.trl_config(output_dir)
+        result = train_reward(every_pair, policy, tokenizer, target, args, callbacks)
         check = reward_guard(result.metrics, config)
         card = CardFacts(
             name="ESWI reward model",

@@ -19,6 +19,7 @@ from eswi_assets.assets.models.common import (
     previous_metrics,
     training_kwargs,
 )
+from eswi_assets.assets.models.params import SftParams
 from eswi_assets.checks.gates import gated_frame
 from eswi_assets.checks.model_checks import (
     SFT_GUARD as SFT_GUARD_NAME,
@@ -37,7 +38,8 @@ from eswi_assets.stores.models import (
     StoredModel,
 )
 from eswi_assets.training.cards import CardFacts
-from eswi_assets.training.sft import SftParams, TrainingResult, train_sft
+from eswi_assets.training.result import TrainingResult
+from eswi_assets.training.sft import train_sft
 
 
 def sft_metadata(result: TrainingResult) -> dict[str, dg.MetadataValue]:
@@ -46,7 +48,7 @@ def sft_metadata(result: TrainingResult) -> dict[str, dg.MetadataValue]:
         **floats(m, [k for k in m if not k.endswith(("tokens", "documents", "parameters"))]),
         **{k: dg.MetadataValue.int(int(m[k])) for k in m if k.endswith(("tokens", "documents"))},
         "parameters": dg.MetadataValue.int(int(m["parameters"])),
-        "samples": table(result.samples),
+        "samples": table(result.examples),
         "loss_plot": line_plot(
             {
                 "train": history_series(result.history, "loss"),
@@ -77,7 +79,10 @@ def build_sft_model(settings: Settings) -> dg.AssetsDefinition:
         cleaned_corpus, corpus_gate = gated_frame(context, CORPUS, CORPUS_GATE, cleaned_corpus)
         output_dir, callbacks = checkpointing(model_store, SFT_MODEL, context)
         model, tokenizer = base_model.load()
-        result = train_sft(cleaned_corpus, config, output_dir, model, tokenizer, callbacks)
+        args = config.trl_config(output_dir)
+        result = train_sft(
+            cleaned_corpus, model, tokenizer, args, config.sample_new_tokens, callbacks
+        )
         check = sft_guard(result.metrics, config, previous_metrics(model_store, SFT_MODEL))
         base_name = f"base_model version {base_model.version}"
         card = CardFacts(
