@@ -42,7 +42,8 @@ TARGET = "positive"
 
 # Each arm: overrides of RewardParams fields, of extra RewardConfig fields ("trl"), and of the
 # data ("per_label", "pair_rounds": label pairings per training sentence, "repetition_share",
-# "dropout": the backbone's attn/resid/embd dropout).
+# "dropout": the backbone's attn/resid/embd dropout, which only acts with TRL's
+# `disable_dropout` turned off: RewardConfig turns dropout off by default).
 ARMS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "per_label_6000": {"per_label": 6000},
@@ -60,6 +61,25 @@ ARMS: dict[str, dict[str, Any]] = {
     "center_0.01": {"trl": {"center_rewards_coefficient": 0.01}},
     "rep_0.2": {"repetition_share": 0.2},
     "lr_1e-3": {"params": {"learning_rate": 1e-3}},
+    "epochs_2": {"params": {"epochs": 2.0}},
+    "dropout_on": {"trl": {"disable_dropout": False}},
+    "p6000_all_dropout_center": {
+        "per_label": 6000,
+        "params": {"max_label_pairs": 6000},
+        "trl": {"disable_dropout": False, "center_rewards_coefficient": 0.01},
+    },
+    "p6000_all": {"per_label": 6000, "params": {"max_label_pairs": 6000}},
+    "p6000_all_e2": {"per_label": 6000, "params": {"max_label_pairs": 6000, "epochs": 2.0}},
+    "p6000_all_drop0.2": {
+        "per_label": 6000,
+        "params": {"max_label_pairs": 6000},
+        "dropout": 0.2,
+    },
+    "p6000_all_wd": {
+        "per_label": 6000,
+        "params": {"max_label_pairs": 6000},
+        "trl": {"weight_decay": 0.1},
+    },
 }
 
 
