@@ -123,8 +123,13 @@ class StepDecoder:
         """The same processors, in the same order, as `sampling.generate_batch` gives `generate`."""
         if self.suppressed is not None:
             logits[:, self.suppressed] = float("-inf")
-        scores = RowWiseSampling(params, logits.device)(None, logits)
-        return torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
+        processor = RowWiseSampling(params, logits.device)
+        scores = processor(None, logits)
+        tokens = scores.argmax(dim=-1)  # a greedy row's only token left; no draw needed
+        if not processor.greedy.all():
+            drawn = ~processor.greedy
+            tokens[drawn] = torch.multinomial(scores[drawn].softmax(dim=-1), 1).squeeze(1)
+        return tokens
 
     def _advance(self, tokens: torch.Tensor) -> list[tuple[Request, Completion]]:
         finished, keep = [], []
