@@ -87,12 +87,9 @@ class StepDecoder:
         return self._sample(output.logits[:, -1], [row.request.params for row in self.rows])
 
     def _prefill(self, admitted: list[Request]) -> torch.Tensor:
-        batch = self.tokenizer([r.prompt for r in admitted], return_tensors="pt", padding=True).to(
-            self.model.device
-        )
-        mask = batch["attention_mask"]
+        input_ids, mask = self._left_padded([r.prompt for r in admitted])
         output = self.model(
-            input_ids=batch["input_ids"],
+            input_ids=input_ids,
             attention_mask=mask,
             position_ids=(mask.cumsum(dim=1) - 1).clamp(min=0),
             past_key_values=DynamicCache(),
@@ -101,6 +98,19 @@ class StepDecoder:
         self._join(output.past_key_values, mask)
         self.rows += [_Row(r, int(m.sum())) for r, m in zip(admitted, mask, strict=True)]
         return self._sample(output.logits[:, -1], [r.params for r in admitted])
+
+    def _left_padded(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids and attention mask, padded here rather than by the tokenizer: asking a fast
+        tokenizer to pad switches padding on in its shared Rust state, and the event loop's
+        unpadded calls (`prompt_length`) switch it off again, so a prefill on this thread
+        could get ragged rows and fail."""
+        rows = self.tokenizer(prompts)["input_ids"]
+        width = max(len(row) for row in rows)
+        pad = self.tokenizer.pad_token_id
+        ids = [[pad] * (width - len(row)) + row for row in rows]
+        mask = [[0] * (width - len(row)) + [1] * len(row) for row in rows]
+        device = self.model.device
+        return torch.tensor(ids, device=device), torch.tensor(mask, device=device)
 
     def _join(self, cache: DynamicCache, mask: torch.Tensor) -> None:
         """Appends the new rows' cache to the running one, left-padding the shorter side."""
@@ -123,8 +133,13 @@ class StepDecoder:
         """The same processors, in the same order, as `sampling.generate_batch` gives `generate`."""
         if self.suppressed is not None:
             logits[:, self.suppressed] = float("-inf")
-        scores = RowWiseSampling(params, logits.device)(None, logits)
-        return torch.multinomial(scores.softmax(dim=-1), num_samples=1).squeeze(1)
+        processor = RowWiseSampling(params, logits.device)
+        scores = processor(None, logits)
+        tokens = scores.argmax(dim=-1)  # a greedy row's only token left; no draw needed
+        if not processor.greedy.all():
+            drawn = ~processor.greedy
+            tokens[drawn] = torch.multinomial(scores[drawn].softmax(dim=-1), 1).squeeze(1)
+        return tokens
 
     def _advance(self, tokens: torch.Tensor) -> list[tuple[Request, Completion]]:
         finished, keep = [], []

@@ -35,6 +35,16 @@ class SamplingParams:
     top_p: float
     top_k: int
 
+    @property
+    def greedy(self) -> bool:
+        """Keeps only the most likely token (temperature 0, or top-k 1)."""
+        return self.temperature == 0 or self.top_k == 1
+
+    @property
+    def truncates(self) -> bool:
+        """Samples from fewer than all tokens, so the scores need sorting."""
+        return not self.greedy and (self.top_k > 0 or self.top_p < 1)
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -44,24 +54,42 @@ class Completion:
 
 
 class RowWiseSampling(LogitsProcessor):
-    """Temperature, top-k (0 = off) and top-p per row; temperature 0 keeps the argmax only."""
+    """Temperature, top-k (0 = off) and top-p per row; temperature 0 keeps the argmax only.
+
+    Only the rows that truncate (top-k or top-p < 1, not greedy) are sorted: a sort of the whole
+    vocabulary for every row was most of a decoding step's time, and greedy rows or plain
+    temperature sampling need none."""
 
     def __init__(self, params: list[SamplingParams], device: torch.device) -> None:
         self.temperature = torch.tensor([p.temperature for p in params], device=device)
         self.top_k = torch.tensor([p.top_k for p in params], device=device)
         self.top_p = torch.tensor([p.top_p for p in params], device=device)
+        self.greedy = torch.tensor([p.greedy for p in params], device=device)
+        self.truncated = torch.tensor([p.truncates for p in params], device=device)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         scores = scores.float() / self.temperature.clamp(min=1e-5)[:, None]
-        sorted_scores, order = scores.sort(dim=-1, descending=True)
-        rank = torch.arange(scores.shape[-1], device=scores.device)[None, :]
-        probs = sorted_scores.softmax(dim=-1)
-        mass_before = probs.cumsum(dim=-1) - probs
-        k = torch.where(self.top_k > 0, self.top_k, scores.shape[-1])[:, None]
-        drop = (rank >= k) | (mass_before > self.top_p[:, None])
-        drop |= (self.temperature == 0)[:, None] & (rank > 0)
-        drop[:, 0] = False
-        return scores.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+        if self.greedy.any():
+            argmax = scores.argmax(dim=-1, keepdim=True)
+            rank = torch.arange(scores.shape[-1], device=scores.device)[None, :]
+            other = self.greedy[:, None] & (rank != argmax)
+            scores = scores.masked_fill(other, float("-inf"))
+        if self.truncated.any():
+            rows = self.truncated.nonzero().squeeze(1)
+            scores[rows] = _truncate(scores[rows], self.top_k[rows], self.top_p[rows])
+        return scores
+
+
+def _truncate(scores: torch.Tensor, top_k: torch.Tensor, top_p: torch.Tensor) -> torch.Tensor:
+    """Each row's top-k and top-p (of the temperature-scaled scores); the most likely stays."""
+    sorted_scores, order = scores.sort(dim=-1, descending=True)
+    rank = torch.arange(scores.shape[-1], device=scores.device)[None, :]
+    probs = sorted_scores.softmax(dim=-1)
+    mass_before = probs.cumsum(dim=-1) - probs
+    k = torch.where(top_k > 0, top_k, scores.shape[-1])[:, None]
+    drop = (rank >= k) | (mass_before > top_p[:, None])
+    drop[:, 0] = False
+    return scores.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
 
 
 class RowWiseMaxNewTokens(StoppingCriteria):

@@ -4,6 +4,7 @@ decoding steps, and each still gets the answer `generate` gives it alone."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +15,7 @@ from eswi_assets.serving.batching import Batcher
 from eswi_assets.serving.decoding import StepDecoder
 from eswi_assets.serving.metrics import ServingMetrics
 from eswi_assets.serving.registry import ModelSource, ServedModel, load_model
-from eswi_assets.serving.sampling import SamplingParams, generate_batch
+from eswi_assets.serving.sampling import SamplingParams, generate_batch, prompt_length
 from eswi_assets.stores.models import LocalModelStore
 from eswi_assets_tests.serving.support import texts
 
@@ -126,3 +127,29 @@ def test_concurrent_callers_of_two_model_versions_each_get_their_own_models_answ
     assert alone(served["ppo"], prompts[0], greedy(14)) != alone(
         served["sft"], prompts[0], greedy(14)
     )
+
+
+def test_prefills_get_their_answers_while_the_event_loop_thread_tokenizes_prompts(served):
+    """The service measures each prompt (`prompt_length`) on the event loop while an engine
+    thread prefills with the same tokenizer; neither may undo the other's settings."""
+    model = served["ppo"]
+    requests = [
+        SimpleNamespace(index=i, prompt=text[: 2 + i % 11], params=greedy(2))
+        for i, text in enumerate(texts()[:30])
+    ]
+    expected = {r.index: alone(model, r.prompt, r.params) for r in requests}
+    stop = threading.Event()
+
+    def measure() -> None:
+        while not stop.is_set():
+            prompt_length(model.tokenizer, requests[0].prompt)
+
+    thread = threading.Thread(target=measure)
+    thread.start()
+    try:
+        for _ in range(20):
+            waves = [requests[i : i + 3] for i in range(0, len(requests), 3)]
+            assert decode_all(StepDecoder(model), waves) == expected
+    finally:
+        stop.set()
+        thread.join()
