@@ -8,15 +8,16 @@ weights), and prints held-out `labels_accuracy`, the three probe flags and the s
 The first arm is always the current defaults (RewardParams, SEED_PER_LABEL), so every run shows
 its baseline.
 
-The ceiling: a character 1-3-gram naive Bayes and a logistic regression on the same n-gram
-counts (written here in numpy / torch: scikit-learn is not a dependency), fitted on the
-training-side sentences and scored pairwise on the same held-out pairs.
+The ceiling: a character 1-3-gram naive Bayes and a logistic regression (scikit-learn, from the
+dev-only `bench` dependency group), fitted on the training-side sentences and scored pairwise on
+the same held-out pairs.
 
 Held-out pairs are always the ones `label_pairs` makes from `held_out(sentence_id)`; an arm with
 more seed sentences per label also has more held-out pairs (the same split rule).
 
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_reward.py --arms baseline epochs5
-    PYTHONPATH=$PWD .venv/bin/python benchmarks/bench_reward.py --list
+    uv run --group bench python benchmarks/bench_reward.py --ceiling-only
+    uv run --group bench python benchmarks/bench_reward.py --no-ceiling --arms epochs_5 center_0.01
+    uv run --group bench python benchmarks/bench_reward.py --list
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
 
 from eswi_assets.assets.models.params import RewardParams
 from eswi_assets.labeling.seed import SEED_PER_LABEL, seed_labels
@@ -83,63 +87,24 @@ ARMS: dict[str, dict[str, Any]] = {
 }
 
 
-def ngrams(text: str, n_max: int = 3) -> list[str]:
-    return [text[i : i + n] for n in range(1, n_max + 1) for i in range(len(text) - n + 1)]
-
-
 def ceiling(labels: pd.DataFrame, held: pd.DataFrame) -> dict[str, float]:
-    """Pairwise held-out accuracy of char 1-3-gram naive Bayes and logistic regression fitted
-    on the training-side sentences."""
+    """Pairwise held-out accuracy of char 1-3-gram naive Bayes (counts) and logistic regression
+    (presence) fitted on the training-side sentences."""
     train = labels[~labels["sentence_id"].map(held_out)]
     y = (train["label"] == TARGET).to_numpy()
-    counts = [Counter(ngrams(t)) for t in train["text"]]
-    vocab = {g: i for i, g in enumerate(sorted({g for c in counts for g in c}))}
+    figures = {}
+    for name, binary, model in (
+        ("naive_bayes", False, MultinomialNB()),
+        ("logistic", True, LogisticRegression(C=10.0, max_iter=2000)),
+    ):
+        vectorizer = CountVectorizer(analyzer="char", ngram_range=(1, 3), binary=binary)
+        model.fit(vectorizer.fit_transform(train["text"]), y)
 
-    def matrix(texts: list[Counter]) -> torch.Tensor:
-        rows, cols, vals = [], [], []
-        for r, c in enumerate(texts):
-            for g, v in c.items():
-                if g in vocab:
-                    rows.append(r)
-                    cols.append(vocab[g])
-                    vals.append(float(v))
-        index = torch.tensor([rows, cols])
-        shape = (len(texts), len(vocab))
-        return torch.sparse_coo_tensor(index, torch.tensor(vals), shape).coalesce()
+        def score(texts: pd.Series, model=model, vectorizer=vectorizer) -> np.ndarray:
+            return model.predict_log_proba(vectorizer.transform(texts))[:, 1]
 
-    x = matrix(counts)
-    sign = torch.tensor(y, dtype=torch.float32)
-    pos = torch.sparse.mm(x.t(), sign[:, None]).squeeze(1) + 1.0
-    neg = torch.sparse.mm(x.t(), (1 - sign)[:, None]).squeeze(1) + 1.0
-    nb_weights = torch.log(pos / pos.sum()) - torch.log(neg / neg.sum())
-
-    binary = torch.sparse_coo_tensor(x.indices(), torch.ones_like(x.values()), x.shape)
-    weights = torch.zeros(len(vocab), requires_grad=True)
-    bias = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.LBFGS([weights, bias], max_iter=200, line_search_fn="strong_wolfe")
-    target = sign
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        logits = torch.sparse.mm(binary, weights[:, None]).squeeze(1) + bias
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-        loss = loss + 1e-4 * weights.pow(2).sum()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-
-    def pairwise(w: torch.Tensor, binarize: bool) -> float:
-        def s(texts: pd.Series) -> torch.Tensor:
-            m = matrix([Counter(ngrams(t)) for t in texts])
-            if binarize:
-                m = torch.sparse_coo_tensor(m.indices(), torch.ones_like(m.values()), m.shape)
-            return torch.sparse.mm(m, w[:, None]).squeeze(1)
-
-        return float((s(held["chosen"]) > s(held["rejected"])).float().mean())
-
-    with torch.no_grad():
-        return {"naive_bayes": pairwise(nb_weights, False), "logistic": pairwise(weights, True)}
+        figures[name] = float(np.mean(score(held["chosen"]) > score(held["rejected"])))
+    return figures
 
 
 def arm_pairs(arm: dict[str, Any], params: RewardParams) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -184,6 +184,8 @@ def test_ppo_raises_mean_reward_on_held_out_prompts_over_sft(pipeline: Pipeline)
     metadata = pipeline.result.asset_materializations_for_node("ppo_model")[0].metadata
     gain = metadata["reward_after"].value - metadata["reward_before"].value
     assert gain > MIN_REWARD_GAIN
+    # ...and not by a few outliers: most held-out samples score higher (0.59 on this machine).
+    assert metadata["win_rate_reward"].value > 0.5
     checks = {e.check_name: e.passed for e in pipeline.result.get_asset_check_evaluations()}
     assert checks == {SFT_GUARD: True, REWARD_GUARD: True, PPO_GUARD: True}
 
