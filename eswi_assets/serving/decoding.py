@@ -133,6 +133,8 @@ class StepDecoder:
         """The same processors, in the same order, as `sampling.generate_batch` gives `generate`."""
         if self.suppressed is not None:
             logits[:, self.suppressed] = float("-inf")
+        if all(p.greedy for p in params):  # the processor would keep only this argmax
+            return logits.argmax(dim=-1)
         processor = RowWiseSampling(params, logits.device)
         scores = processor(None, logits)
         tokens = scores.argmax(dim=-1)  # a greedy row's only token left; no draw needed

@@ -65,3 +65,25 @@ def test_ratings_stored_before_units_existed_are_carried_over_with_their_seq(tmp
     assert (row["seq"], row["first_seq"], row["kind"], row["rating"]) == (7, 7, "rating", 4)
     store.upsert([feedback(2)])
     assert store.read_all()["seq"].tolist() == [7, 8]
+
+
+def test_open_connections_see_each_others_writes_and_closing_folds_the_wal_back(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    server, pipeline = (SqliteFeedbackStore(path=str(path), salt="pepper") for _ in range(2))
+    server.upsert([feedback(1)])
+    assert len(pipeline.read_all()) == 1  # the server's idle connection hides nothing
+    server.record_assignment("exp", "h1", "candidate")
+    assert pipeline.assignments("exp") == {"h1": "candidate"}
+    assert Path(f"{path}-wal").exists()
+    server.close()
+    pipeline.close()
+    assert not Path(f"{path}-wal").exists()  # the file alone holds every write
+    assert len(SqliteFeedbackStore(path=str(path), salt="pepper").read_all()) == 1
+
+
+def test_a_failed_transaction_is_rolled_back_before_its_connection_is_reused(store):
+    with pytest.raises(RuntimeError), store._transaction() as connection:
+        connection.execute("INSERT INTO line_events VALUES ('e1', 'then')")
+        raise RuntimeError("a write that failed half-way")
+    assert store.first_delivery("e1")  # the half-done insert did not stay
+    assert store.first_delivery("e2") and not store.first_delivery("e2")
