@@ -149,10 +149,8 @@ class SqliteFeedbackStore(FeedbackStore):
         connection = self._checkout()
         try:
             yield connection
-        except BaseException:
+        finally:
             self._release(connection)
-            raise
-        self._release(connection)
 
     def _checkout(self) -> sqlite3.Connection:
         with self._lock:
