@@ -148,7 +148,7 @@ def train_ppo(
     evaluation = [p for p in eval_prompts for _ in range(options.eval_samples)]
     before = rollouts(policy, reward_model, tokenizer, evaluation, args, options, target)
     budget = PpoBudget(
-        options.budget_kl_per_token, options.budget_entropy_ratio, args.response_length
+        options.budget_kl_per_token, options.budget_entropy_ratio, args.response_length, policy
     )
     trainer = ppo_trainer(
         policy,
@@ -194,6 +194,9 @@ def train_ppo(
         "train_prompts": float(len(train_prompts)),
         "eval_prompts": float(len(eval_prompts)),
         "updates": float(trainer.state.global_step),
+        "kept_update": float(
+            trainer.state.global_step if budget.rolled_back_to is None else budget.rolled_back_to
+        ),
         "stopped_by_budget": float(bool(budget.reason)),
     }
     require_finite(

@@ -14,7 +14,10 @@ bigrams so far that already occurred earlier in the sequence.
 The penalty does not stop the other collapse, a policy that says one fluent phrase to every
 prompt: its entropy falls and its KL from SFT grows update after update. `PpoBudget` ends
 training at the first update past a KL-per-token budget or below a share of the starting
-entropy, the point after which more updates buy reward-model score and lose the text.
+entropy, the point after which more updates buy reward-model score and lose the text. TRL logs
+an update's KL and entropy from the rollouts made *before* its optimisation, so the weights in
+place when the budget trips are two updates past the last ones measured inside it; the budget
+puts those back, and the policy PPO hands over is one whose own rollouts stayed in budget.
 """
 
 from __future__ import annotations
@@ -85,15 +88,37 @@ class BudgetSpent(Exception):
 
 class PpoBudget(TrainerCallback):
     """Ends PPO once the policy's KL from SFT per response token passes `max_kl_per_token`, or its
-    entropy falls below `min_entropy_ratio` of the first update's. Reads TRL's logged
-    `objective/kl` and `objective/entropy` (sums over a response of `response_length` tokens)."""
+    entropy falls below `min_entropy_ratio` of the first update's, and restores `policy` to the
+    last weights whose rollouts were inside both. Reads TRL's logged `objective/kl` and
+    `objective/entropy` (sums over a response of `response_length` tokens)."""
 
-    def __init__(self, max_kl_per_token: float, min_entropy_ratio: float, response_length: int):
+    def __init__(
+        self,
+        max_kl_per_token: float,
+        min_entropy_ratio: float,
+        response_length: int,
+        policy: nn.Module | None = None,
+    ):
         self.max_kl_per_token = max_kl_per_token
         self.min_entropy_ratio = min_entropy_ratio
         self.response_length = response_length
+        self.policy = policy
         self.first_entropy: float | None = None
         self.reason = ""
+        self.rolled_back_to: int | None = None
+        # Weights the next logged rollouts come from, and the last weights measured in budget,
+        # each with the update that produced them. Kept on the CPU: the GPU holds the trainer.
+        self._measured_next: tuple[int, dict[str, torch.Tensor]] | None = None
+        self._in_budget: tuple[int, dict[str, torch.Tensor]] | None = None
+
+    def _snapshot(self, step: int) -> tuple[int, dict[str, torch.Tensor]] | None:
+        if self.policy is None:
+            return None
+        state = self.policy.state_dict()
+        return step, {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.items()}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._measured_next = self._snapshot(state.global_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
@@ -107,5 +132,14 @@ class PpoBudget(TrainerCallback):
         elif entropy < self.min_entropy_ratio * self.first_entropy:
             floor = self.min_entropy_ratio * self.first_entropy
             self.reason = f"entropy {entropy:.1f} fell below {floor:.1f}"
-        if self.reason:
-            raise BudgetSpent(f"update {state.global_step}: {self.reason}")
+        if not self.reason:
+            self._in_budget, self._measured_next = (
+                self._measured_next,
+                self._snapshot(state.global_step),
+            )
+            return
+        if self.policy is not None and self._in_budget is not None:
+            self.rolled_back_to, weights = self._in_budget
+            self.policy.load_state_dict(weights)
+            self.reason += f"; policy restored to update {self.rolled_back_to}"
+        raise BudgetSpent(f"update {state.global_step}: {self.reason}")

@@ -50,11 +50,15 @@ def test_shaped_reward_lowers_trls_score_of_a_looping_response_by_the_penalty(
     assert shaped.tolist() == pytest.approx((raw - 4.0 * penalty).tolist(), abs=1e-5)
 
 
-def _log(budget: PpoBudget, step: int, kl: float, entropy: float) -> None:
+def _state(step: int) -> TrainerState:
     state = TrainerState()
     state.global_step = step
+    return state
+
+
+def _log(budget: PpoBudget, step: int, kl: float, entropy: float) -> None:
     logs = {"objective/kl": kl, "objective/entropy": entropy}
-    budget.on_log(TrainingArguments("/tmp/unused"), state, TrainerControl(), logs=logs)
+    budget.on_log(TrainingArguments("/tmp/unused"), _state(step), TrainerControl(), logs=logs)
 
 
 def test_budget_stops_ppo_when_kl_per_token_passes_it():
@@ -71,3 +75,41 @@ def test_budget_stops_ppo_when_the_policy_entropy_collapses():
     _log(budget, 2, kl=2.0, entropy=180.0)
     with pytest.raises(BudgetSpent, match=r"entropy 170\.0 fell below 175\.0"):
         _log(budget, 3, kl=2.0, entropy=170.0)
+
+
+def test_budget_hands_back_the_last_policy_whose_own_rollouts_stayed_inside_it():
+    # TRL logs an update's KL from the rollouts made before that update's optimisation: the KL
+    # logged at update 3 is the policy after update 2's, so the one to keep is update 1's.
+    policy = torch.nn.Linear(2, 1, bias=False)
+    budget = PpoBudget(
+        max_kl_per_token=0.25, min_entropy_ratio=0.5, response_length=100, policy=policy
+    )
+    budget.on_train_begin(TrainingArguments("/tmp/unused"), _state(0), TrainerControl())
+    weights = {}
+    for step, kl in enumerate([1.0, 20.0, 30.0], start=1):
+        with torch.no_grad():
+            policy.weight.fill_(float(step))  # what update `step` leaves behind
+        weights[step] = policy.weight.detach().clone()
+        if kl <= 25.0:
+            _log(budget, step, kl=kl, entropy=250.0)
+    with pytest.raises(BudgetSpent, match="policy restored to update 1"):
+        _log(budget, 3, kl=30.0, entropy=250.0)
+    assert torch.equal(policy.weight, weights[1])
+    assert budget.rolled_back_to == 1
+
+
+def test_budget_tripped_by_the_first_update_restores_the_sft_weights():
+    policy = torch.nn.Linear(2, 1, bias=False)
+    start = policy.weight.detach().clone()
+    budget = PpoBudget(
+        max_kl_per_token=1.0, min_entropy_ratio=0.7, response_length=100, policy=policy
+    )
+    budget.on_train_begin(TrainingArguments("/tmp/unused"), _state(0), TrainerControl())
+    for step in (1, 2):
+        with torch.no_grad():
+            policy.weight.add_(float(step))
+        if step == 1:
+            _log(budget, 1, kl=1.0, entropy=250.0)
+    with pytest.raises(BudgetSpent, match="update 0"):
+        _log(budget, 2, kl=1.0, entropy=100.0)
+    assert torch.equal(policy.weight, start)
