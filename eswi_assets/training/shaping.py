@@ -97,7 +97,7 @@ class PpoBudget(TrainerCallback):
         max_kl_per_token: float,
         min_entropy_ratio: float,
         response_length: int,
-        policy: nn.Module | None = None,
+        policy: nn.Module,
     ):
         self.max_kl_per_token = max_kl_per_token
         self.min_entropy_ratio = min_entropy_ratio
@@ -111,9 +111,7 @@ class PpoBudget(TrainerCallback):
         self._measured_next: tuple[int, dict[str, torch.Tensor]] | None = None
         self._in_budget: tuple[int, dict[str, torch.Tensor]] | None = None
 
-    def _snapshot(self, step: int) -> tuple[int, dict[str, torch.Tensor]] | None:
-        if self.policy is None:
-            return None
+    def _snapshot(self, step: int) -> tuple[int, dict[str, torch.Tensor]]:
         state = self.policy.state_dict()
         return step, {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.items()}
 
@@ -138,7 +136,7 @@ class PpoBudget(TrainerCallback):
                 self._snapshot(state.global_step),
             )
             return
-        if self.policy is not None and self._in_budget is not None:
+        if self._in_budget is not None:
             self.rolled_back_to, weights = self._in_budget
             self.policy.load_state_dict(weights)
             self.reason += f"; policy restored to update {self.rolled_back_to}"

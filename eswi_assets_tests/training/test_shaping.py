@@ -62,7 +62,12 @@ def _log(budget: PpoBudget, step: int, kl: float, entropy: float) -> None:
 
 
 def test_budget_stops_ppo_when_kl_per_token_passes_it():
-    budget = PpoBudget(max_kl_per_token=0.25, min_entropy_ratio=0.5, response_length=100)
+    budget = PpoBudget(
+        max_kl_per_token=0.25,
+        min_entropy_ratio=0.5,
+        response_length=100,
+        policy=torch.nn.Linear(2, 1),
+    )
     _log(budget, 1, kl=5.0, entropy=250.0)
     _log(budget, 2, kl=24.0, entropy=240.0)
     with pytest.raises(BudgetSpent, match=r"update 3: KL 0\.260"):
@@ -70,7 +75,12 @@ def test_budget_stops_ppo_when_kl_per_token_passes_it():
 
 
 def test_budget_stops_ppo_when_the_policy_entropy_collapses():
-    budget = PpoBudget(max_kl_per_token=1.0, min_entropy_ratio=0.7, response_length=100)
+    budget = PpoBudget(
+        max_kl_per_token=1.0,
+        min_entropy_ratio=0.7,
+        response_length=100,
+        policy=torch.nn.Linear(2, 1),
+    )
     _log(budget, 1, kl=1.0, entropy=250.0)
     _log(budget, 2, kl=2.0, entropy=180.0)
     with pytest.raises(BudgetSpent, match=r"entropy 170\.0 fell below 175\.0"):
